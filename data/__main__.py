@@ -1,0 +1,113 @@
+"""Command line of the data layer; statistics offices script it, so it behaves exactly as documented.
+
+    python -m data demo [--db PATH]
+    python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
+    python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--db PATH]
+
+Exit codes: 0 done, 1 the file was refused (nothing written), 2 wrong call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from data.errors import DataImportError
+from data.store import Store, default_db_path
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"'{text}' ist kein Datum im Format JJJJ-MM-TT") from err
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m data", description="Daten des Integrationsmonitors laden."
+    )
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="Datenbankdatei (Standard: $INTEGRATIONSMONITOR_DB, sonst data/integrationsmonitor.duckdb)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", parents=[db], help="die synthetische Demostadt Musterstadt erzeugen")
+    demo.add_argument("--seed", type=int, default=2024, help=argparse.SUPPRESS)
+
+    imp = sub.add_parser("import", help="eine Datei importieren").add_subparsers(dest="kind", required=True)
+    pop = imp.add_parser("population", parents=[db], help="Einwohnerzahlen je Stadtteil (CSV oder XLSX)")
+    pop.add_argument("file", type=Path)
+    pop.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT, falls die Datei keinen nennt")
+    pop.add_argument("--municipality", help="Name der Kommune, z. B. Lünen")
+    geo = imp.add_parser(
+        "boundaries", parents=[db], help="Stadtteilgrenzen (GeoJSON, GeoPackage, Shapefile-ZIP)"
+    )
+    geo.add_argument("file", type=Path)
+    geo.add_argument("--municipality", help="Name der Kommune")
+    geo.add_argument("--id-field", help="Feld mit dem Stadtteilschlüssel")
+    geo.add_argument("--name-field", help="Feld mit dem Stadtteilnamen")
+    geo.add_argument(
+        "--level",
+        default="Stadtteil",
+        choices=["Stadtteil", "Stadtbezirk"],
+        help="Gebietsebene der Grenzen (Standard: Stadtteil)",
+    )
+    return parser
+
+
+def resolve_municipality(name: str | None, db_path: Path, file: Path) -> str:
+    """The given name, else the only municipality in the database; otherwise ask for --municipality."""
+    if name:
+        return name.strip()
+    if db_path.exists():
+        store = Store(db_path)
+        try:
+            names = store.municipalities()["name"].tolist()
+        finally:
+            store.close()
+        real = [n for n in names if n != "Musterstadt"] or names
+        if len(real) == 1:
+            return real[0]
+    raise DataImportError(file, "Bitte die Kommune mit --municipality NAME angeben.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    db_path = args.db or default_db_path()
+    try:
+        if args.command == "demo":
+            from data.bootstrap import install_demo
+
+            report = install_demo(db_path, seed=args.seed)
+        elif args.kind == "population":
+            from data.population import import_population
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file)
+            report = import_population(args.file, db_path, municipality, args.date)
+        else:
+            from data.boundaries import import_boundaries
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file)
+            report = import_boundaries(
+                args.file, db_path, municipality, args.id_field, args.name_field, args.level
+            )
+    except DataImportError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    except Exception as err:  # never a traceback for a planner; the message still says what broke
+        print(
+            f"Unerwarteter Fehler ({type(err).__name__}): {err}\nEs wurde nichts geändert.", file=sys.stderr
+        )
+        return 1
+    print(f"{report.render()}\nDatenbank: {db_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,357 @@
+"""Import of a population summary: one row per Stadtteil with its counts.
+
+The file is validated completely before anything is written; every problem is reported with file,
+row (header = row 1) and column. A row named like the municipality, or `Gesamt`/`Insgesamt`/`Summe`,
+is the total: checked against the sum of the Stadtteile, not stored. `Anteil …` columns are checked
+against the counts (± 0.1 Pp.), not stored. Importing the same municipality and Stichtag again
+replaces that snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from data.errors import DataImportError, ImportReport, Problem
+from data.parsing import find_column, normalise_header, normalise_name, parse_count, parse_date, parse_percent
+from data.store import STADTTEIL, writing
+
+
+def _aliases(*names: str) -> set[str]:
+    return {normalise_header(n) for n in names}
+
+
+# Header spellings seen in municipal exports, matched after normalise_header().
+KEY_ALIASES = _aliases(
+    "Nr",
+    "Nr.",
+    "Schlüssel",
+    "Schluessel",
+    "ID",
+    "Kennziffer",
+    "Stadtteilnummer",
+    "Stadtteil-Nr",
+    "Stadtteil Nr",
+    "raum_id",
+    "Bezirksnummer",
+    "district_id",
+)
+NAME_ALIASES = _aliases(
+    "Stadtteil",
+    "Stadtteile",
+    "Stadtbezirk",
+    "Bezirk",
+    "Ortsteil",
+    "Gebiet",
+    "Raum",
+    "Name",
+    "Stadtteilname",
+    "district",
+)
+LEVEL_ALIASES = _aliases("Ebene", "Gebietsebene", "level")
+DATE_ALIASES = _aliases("Stichtag", "Datum", "reference_date")
+YEAR_ALIASES = _aliases("Jahr", "year")
+COUNT_ALIASES = {
+    "population": _aliases(
+        "Einwohner",
+        "Einwohner:innen",
+        "Einwohner*innen",
+        "Einwohnerinnen und Einwohner",
+        "EW",
+        "Einwohnende",
+        "Bevölkerung",
+        "Einwohner insgesamt",
+        "Einwohnerzahl",
+        "population",
+    ),
+    "foreigners": _aliases(
+        "Ausländer",
+        "Ausländer:innen",
+        "Ausländer*innen",
+        "Ausländerinnen und Ausländer",
+        "Nichtdeutsche",
+        "Auslaender",
+        "foreigners",
+    ),
+    "migration_background": _aliases(
+        "Migrationshintergrund",
+        "Personen mit Migrationshintergrund",
+        "mit Migrationshintergrund",
+        "MH",
+        "Einwohner mit Migrationshintergrund",
+        "migration_background",
+    ),
+    "minors": _aliases("unter 18", "unter 18 Jahre", "Minderjährige", "minors"),
+    "minors_migration_background": _aliases(
+        "unter 18 mit Migrationshintergrund",
+        "Minderjährige mit Migrationshintergrund",
+        "minors_migration_background",
+    ),
+}
+TOTAL_NAMES = _aliases("Gesamt", "Insgesamt", "Summe", "Gesamtstadt", "Stadt insgesamt", "Total")
+TOTAL_LEVELS = _aliases("Stadt", "Gemeinde", "Kommune", "Gesamtstadt")
+LEVEL_NAMES = {normalise_header("Stadtbezirk"): "Stadtbezirk", normalise_header("Stadtteil"): STADTTEIL}
+SHARE_TOLERANCE_PP = 0.1
+COUNTS = list(COUNT_ALIASES)
+
+
+@dataclass
+class _Columns:
+    name: str
+    key: str | None
+    level: str | None
+    date: str | None
+    year: str | None
+    counts: dict[str, str]
+    shares: dict[str, str]  # count field → "Anteil …" column
+
+
+def _map_columns(frame: pd.DataFrame) -> tuple[_Columns, list[Problem]]:
+    cols = list(frame.columns)
+    problems: list[Problem] = []
+    shares: dict[str, str] = {}
+    plain = []
+    for col in cols:
+        norm = normalise_header(col)
+        if norm.startswith("anteil"):
+            rest = norm[len("anteil") :]
+            for field, aliases in COUNT_ALIASES.items():
+                if rest in aliases:
+                    shares.setdefault(field, col)
+                    break
+        else:
+            plain.append(col)
+    counts = {f: c for f, a in COUNT_ALIASES.items() if (c := find_column(plain, a))}
+    name = find_column(plain, NAME_ALIASES)
+    if name is None:
+        problems.append(
+            Problem(
+                f'Keine Spalte für den Stadtteil gefunden (erwartet z. B. "Stadtteil"). '
+                f"Vorhandene Spalten: {', '.join(cols)}.",
+                row=1,
+            )
+        )
+    if "population" not in counts:
+        problems.append(
+            Problem(
+                f'Keine Spalte für die Einwohnerzahl gefunden (erwartet z. B. "Einwohner", '
+                f'"Einwohner:innen", "EW"). Vorhandene Spalten: {", ".join(cols)}.',
+                row=1,
+            )
+        )
+    columns = _Columns(
+        name=name or "",
+        key=find_column(plain, KEY_ALIASES),
+        level=find_column(plain, LEVEL_ALIASES),
+        date=find_column(plain, DATE_ALIASES),
+        year=find_column(plain, YEAR_ALIASES),
+        counts=counts,
+        shares=shares,
+    )
+    return columns, problems
+
+
+def parse_population(
+    frame: pd.DataFrame, municipality: str, reference_date: date | None
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+    """Validate a population table (strings, index = spreadsheet row numbers).
+
+    Returns (districts, counts, problems): districts with district_id, name, level; counts with
+    reference_date, district_id and the count columns; every problem found.
+    """
+    cols, problems = _map_columns(frame)
+    if problems:
+        return pd.DataFrame(), pd.DataFrame(), problems
+    municipality_names = {normalise_name(municipality), normalise_name(f"Stadt {municipality}")}
+    records, totals = [], []
+    for row_no, row in frame.iterrows():
+        rec: dict = {"row": row_no}
+        name = str(row[cols.name]).strip()
+        level_raw = normalise_header(row[cols.level]) if cols.level else ""
+        is_total = normalise_name(name) in municipality_names | TOTAL_NAMES or level_raw in TOTAL_LEVELS
+        if not name and not is_total:
+            problems.append(Problem("Der Name des Stadtteils fehlt.", row_no, cols.name))
+            continue
+        rec["name"] = name
+        rec["level"] = LEVEL_NAMES.get(level_raw, STADTTEIL)
+        rec["district_id"] = str(row[cols.key]).strip() if cols.key and str(row[cols.key]).strip() else None
+        rec["reference_date"] = reference_date
+        for col in (cols.date, cols.year):
+            if col and str(row[col]).strip():
+                try:
+                    rec["reference_date"] = parse_date(row[col])
+                except ValueError as err:
+                    problems.append(Problem(str(err), row_no, col))
+        if rec["reference_date"] is None:
+            problems.append(
+                Problem(
+                    'Der Stichtag fehlt: bitte --date angeben oder eine Spalte "Stichtag" '
+                    "in die Datei aufnehmen.",
+                    row_no,
+                    cols.date or cols.year,
+                )
+            )
+        for field, col in cols.counts.items():
+            try:
+                rec[field] = parse_count(row[col])
+            except ValueError as err:
+                problems.append(Problem(str(err), row_no, col))
+                rec[field] = None
+        if rec.get("population") is None and not any(p.row == row_no for p in problems):
+            problems.append(Problem("Die Einwohnerzahl fehlt.", row_no, cols.counts["population"]))
+        problems += _check_row(rec, cols, row, row_no)
+        (totals if is_total else records).append(rec)
+    if not records and not problems:
+        problems.append(Problem("Die Datei enthält keine Stadtteile."))
+    if problems:
+        return pd.DataFrame(), pd.DataFrame(), problems
+
+    data = pd.DataFrame(records)
+    if data["district_id"].isna().all():
+        data["district_id"] = data["name"]
+    elif data["district_id"].isna().any():
+        for rec in data[data["district_id"].isna()].itertuples():
+            problems.append(Problem("Der Schlüssel des Stadtteils fehlt.", rec.row, cols.key))
+    dup = data.duplicated(["reference_date", "district_id"], keep=False)
+    for rec in data[dup].itertuples():
+        problems.append(
+            Problem(
+                f'Der Stadtteil "{rec.name}" kommt zum Stichtag {rec.reference_date:%d.%m.%Y} mehrfach vor.',
+                rec.row,
+                cols.key or cols.name,
+            )
+        )
+    problems += _check_totals(data, totals, cols)
+    if problems:
+        return pd.DataFrame(), pd.DataFrame(), problems
+
+    districts = data.drop_duplicates("district_id", keep="last")[["district_id", "name", "level"]]
+    counts = data[["reference_date", "district_id", *[c for c in COUNTS if c in data]]].copy()
+    for c in COUNTS:
+        counts[c] = (
+            counts[c].astype("Int64") if c in counts else pd.array([pd.NA] * len(counts), dtype="Int64")
+        )
+    return districts.reset_index(drop=True), counts.reset_index(drop=True), []
+
+
+def _check_row(rec: dict, cols: _Columns, row: pd.Series, row_no: int) -> list[Problem]:
+    problems = []
+    pop, fo, mh = rec.get("population"), rec.get("foreigners"), rec.get("migration_background")
+    if pop is not None and fo is not None and fo > pop:
+        problems.append(
+            Problem(
+                f"Mehr Ausländer:innen ({fo}) als Einwohner:innen ({pop}).", row_no, cols.counts["foreigners"]
+            )
+        )
+    if pop is not None and mh is not None and mh > pop:
+        problems.append(
+            Problem(
+                f"Mehr Personen mit Migrationshintergrund ({mh}) als Einwohner:innen ({pop}).",
+                row_no,
+                cols.counts["migration_background"],
+            )
+        )
+    if fo is not None and mh is not None and mh < fo:
+        problems.append(
+            Problem(
+                f"Weniger Personen mit Migrationshintergrund ({mh}) als Ausländer:innen ({fo}); "
+                "Ausländer:innen zählen immer mit.",
+                row_no,
+                cols.counts["migration_background"],
+            )
+        )
+    for field, col in cols.shares.items():
+        try:
+            published = parse_percent(row[col])
+        except ValueError as err:
+            problems.append(Problem(str(err), row_no, col))
+            continue
+        value = rec.get(field)
+        if published is None or value is None or not pop:
+            continue
+        computed = value / pop * 100
+        if abs(computed - published) > SHARE_TOLERANCE_PP + 1e-9:
+            problems.append(
+                Problem(
+                    f"Der angegebene Anteil {published:.1f} % passt nicht zu den Zahlen ({value} von {pop} = "
+                    f"{computed:.1f} %).".replace(".", ","),
+                    row_no,
+                    col,
+                )
+            )
+    return problems
+
+
+def _check_totals(data: pd.DataFrame, totals: list[dict], cols: _Columns) -> list[Problem]:
+    problems = []
+    stadtteile = data[data["level"] == STADTTEIL]
+    for total in totals:
+        same_day = stadtteile[stadtteile["reference_date"] == total["reference_date"]]
+        for field, col in cols.counts.items():
+            expected = total.get(field)
+            values = same_day[field] if field in same_day else pd.Series(dtype=object)
+            if expected is None or values.isna().any():
+                continue
+            found = int(values.sum())
+            if found != expected:
+                problems.append(
+                    Problem(
+                        f"Die Summe der Stadtteile ({found}) stimmt nicht mit der Gesamtzeile ({expected}) überein.",
+                        total["row"],
+                        col,
+                    )
+                )
+    return problems
+
+
+def import_population(
+    path: str | Path,
+    db_path: str | Path,
+    municipality: str,
+    reference_date: date | None = None,
+    user: str | None = None,
+    payload: bytes | None = None,
+) -> ImportReport:
+    """Validate the file, then replace the snapshots it holds in one transaction."""
+    from data.parsing import read_table
+
+    path = Path(path)
+    payload = payload if payload is not None else _read_bytes(path)
+    frame = read_table(path, payload)
+    districts, counts, problems = parse_population(frame, municipality, reference_date)
+    if problems:
+        raise DataImportError(path, problems)
+    dates = sorted(set(counts["reference_date"]))
+    with writing(db_path) as w:
+        import_id = w.start_import(
+            "population", municipality, path.name, hashlib.sha256(payload).hexdigest(), user
+        )
+        w.ensure_municipality(municipality)
+        w.upsert_districts(municipality, districts)
+        old = w.fetch(
+            "SELECT reference_date, count(*) AS n FROM population WHERE municipality = ? "
+            "AND list_contains(?, reference_date) GROUP BY 1 ORDER BY 1",
+            [municipality, dates],
+        )
+        w.execute(
+            "DELETE FROM population WHERE municipality = ? AND list_contains(?, reference_date)",
+            [municipality, dates],
+        )
+        counts = counts.assign(municipality=municipality)
+        n = w.insert("population", counts, import_id)
+        replaced = ", ".join(
+            f"Stichtag {pd.Timestamp(d):%d.%m.%Y} ({k} Zeilen)" for d, k in old.itertuples(index=False)
+        )
+        w.finish_import(import_id, n, replaced)
+    return ImportReport("Bevölkerung", path.name, municipality, n, dates, replaced)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise DataImportError(path, f"Die Datei {path} kann nicht gelesen werden ({err.strerror}).") from err

@@ -1,0 +1,101 @@
+-- Integrationsmonitor: the schema of the DuckDB store.
+-- Only aggregated counts live here; nothing person-level is ever written.
+-- Keys are strings, normalised once at import (leading zeros kept).
+
+CREATE TABLE IF NOT EXISTS municipalities (
+    name        VARCHAR PRIMARY KEY,          -- "Lünen", "Musterstadt"
+    ags         VARCHAR,                      -- 8-digit Amtlicher Gemeindeschlüssel, text
+    synthetic   BOOLEAN NOT NULL DEFAULT FALSE,
+    source      VARCHAR                       -- attribution shown under every chart
+);
+
+CREATE TABLE IF NOT EXISTS districts (
+    municipality VARCHAR NOT NULL,
+    district_id  VARCHAR NOT NULL,            -- "101", "01011101"
+    name         VARCHAR NOT NULL,
+    level        VARCHAR NOT NULL DEFAULT 'Stadtteil',   -- Stadtteil | Stadtbezirk
+    parent_id    VARCHAR,                     -- district_id of the Stadtbezirk, if any
+    geometry     BLOB,                        -- WKB in EPSG:4326, NULL where no boundary is known
+    area_km2     DOUBLE,
+    PRIMARY KEY (municipality, district_id)
+);
+
+-- One row per Stichtag and district: the totals every share is computed from.
+-- A summary import fills what it knows (NULL = not known); a detail import derives them.
+CREATE TABLE IF NOT EXISTS population (
+    municipality                VARCHAR NOT NULL,
+    reference_date              DATE    NOT NULL,
+    district_id                 VARCHAR NOT NULL,
+    population                  BIGINT  NOT NULL,
+    foreigners                  BIGINT,
+    migration_background        BIGINT,
+    minors                      BIGINT,
+    minors_migration_background BIGINT,
+    import_id                   BIGINT,
+    PRIMARY KEY (municipality, reference_date, district_id)
+);
+
+-- Optional detail: counts by nationality, age group, sex and migration status.
+CREATE TABLE IF NOT EXISTS population_detail (
+    municipality     VARCHAR NOT NULL,
+    reference_date   DATE    NOT NULL,
+    district_id      VARCHAR NOT NULL,
+    nationality      VARCHAR NOT NULL,        -- "Deutschland" for Germans
+    age_group        VARCHAR NOT NULL,        -- "0-5", "6-17", ... "80+"
+    sex              VARCHAR NOT NULL,        -- "m" | "w" | "d"
+    migration_status VARCHAR NOT NULL,        -- "mit" | "ohne" (Migrationshintergrund)
+    persons          BIGINT  NOT NULL,
+    import_id        BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS allocations (
+    municipality VARCHAR NOT NULL,
+    period_start DATE    NOT NULL,
+    period_type  VARCHAR NOT NULL,            -- 'year' | 'month' | 'day'
+    country      VARCHAR NOT NULL,            -- Herkunftsland
+    persons      BIGINT  NOT NULL,
+    minors       BIGINT,                      -- NULL = not known
+    legal_basis  VARCHAR,                     -- FlüAG, §12a AufenthG, §24 AufenthG ...
+    import_id    BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS quotas (
+    municipality   VARCHAR NOT NULL,
+    reference_date DATE    NOT NULL,
+    quota_target   BIGINT  NOT NULL,          -- Aufnahmeverpflichtung (Soll)
+    quota_actual   BIGINT  NOT NULL,          -- Ist
+    import_id      BIGINT,
+    PRIMARY KEY (municipality, reference_date)
+);
+
+CREATE TABLE IF NOT EXISTS facilities (
+    municipality VARCHAR NOT NULL,
+    facility     VARCHAR NOT NULL,            -- name of the Unterkunft
+    district_id  VARCHAR,
+    PRIMARY KEY (municipality, facility)
+);
+
+CREATE TABLE IF NOT EXISTS occupancy (
+    municipality   VARCHAR NOT NULL,
+    reference_date DATE    NOT NULL,
+    facility       VARCHAR NOT NULL,
+    capacity       BIGINT  NOT NULL,          -- Plätze
+    occupants      BIGINT  NOT NULL,          -- Belegung
+    fehlbeleger    BIGINT,                    -- NULL = not known
+    import_id      BIGINT,
+    PRIMARY KEY (municipality, reference_date, facility)
+);
+
+CREATE SEQUENCE IF NOT EXISTS import_ids START 1;
+
+CREATE TABLE IF NOT EXISTS imports (
+    import_id     BIGINT PRIMARY KEY,
+    kind          VARCHAR NOT NULL,           -- population | boundaries | allocations | quota | occupancy | demo
+    municipality  VARCHAR,
+    file_name     VARCHAR,
+    file_sha256   VARCHAR,
+    imported_at   TIMESTAMP NOT NULL,
+    imported_by   VARCHAR,
+    rows          BIGINT,
+    replaced      VARCHAR                     -- what the import replaced, in words
+);

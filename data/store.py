@@ -1,0 +1,295 @@
+"""The one module that talks to DuckDB.
+
+Readers (the app, the indicator CLI) open the database file read-only and take a cursor per query,
+because a DuckDB connection must not be shared across threads. Writers never touch the file readers
+have open: `writing()` copies it, writes into the copy inside one transaction and, only when every
+step succeeded, swaps the copy into place with an atomic rename. A failed import leaves the file as
+it was, and a running app keeps answering from its open file until it notices the new one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+DEFAULT_DB = Path(__file__).with_name("integrationsmonitor.duckdb")
+ENV_DB = "INTEGRATIONSMONITOR_DB"
+STADTTEIL = "Stadtteil"
+
+
+def default_db_path() -> Path:
+    """`$INTEGRATIONSMONITOR_DB`, else `data/integrationsmonitor.duckdb` in the repository."""
+    return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """Identity of the file on disk; changes when an import swaps a new file in."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+class Store:
+    """Read access to one database file. Safe to share between threads: a cursor per query."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"Die Datenbank {self.path} existiert nicht.")
+        self.stamp = file_stamp(self.path)
+        self._con = duckdb.connect(str(self.path), read_only=True)
+
+    def is_current(self) -> bool:
+        """False once an import has replaced the file: open a new Store then."""
+        return file_stamp(self.path) == self.stamp
+
+    def close(self) -> None:
+        self._con.close()
+
+    def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        cur = self._con.cursor()
+        try:
+            return cur.execute(sql, list(params)).df()
+        finally:
+            cur.close()
+
+    # --- named read queries -------------------------------------------------------------------
+
+    def municipalities(self) -> pd.DataFrame:
+        return self.query("SELECT name, ags, synthetic, source FROM municipalities ORDER BY name")
+
+    def reference_dates(self, municipality: str) -> list[date]:
+        frame = self.query(
+            "SELECT DISTINCT reference_date FROM population WHERE municipality = ? ORDER BY 1", [municipality]
+        )
+        return [pd.Timestamp(d).date() for d in frame["reference_date"]]
+
+    def levels(self, municipality: str) -> list[str]:
+        frame = self.query(
+            "SELECT DISTINCT level FROM districts WHERE municipality = ? ORDER BY level DESC", [municipality]
+        )
+        return frame["level"].tolist()
+
+    def districts(self, municipality: str, level: str | None = STADTTEIL) -> pd.DataFrame:
+        """district_id, district, level, parent_id, area_km2, has_geometry; sorted by name."""
+        return self.query(
+            """SELECT district_id, name AS district, level, parent_id, area_km2,
+                      geometry IS NOT NULL AS has_geometry
+               FROM districts WHERE municipality = ? AND (? IS NULL OR level = ?)
+               ORDER BY name""",
+            [municipality, level, level],
+        )
+
+    def boundaries(self, municipality: str, level: str = STADTTEIL) -> pd.DataFrame:
+        """district_id, district, geometry (WKB, EPSG:4326) of the districts that have one."""
+        return self.query(
+            """SELECT district_id, name AS district, geometry FROM districts
+               WHERE municipality = ? AND level = ? AND geometry IS NOT NULL ORDER BY name""",
+            [municipality, level],
+        )
+
+    def population(
+        self, municipality: str, reference_date: date | None = None, level: str = STADTTEIL
+    ) -> pd.DataFrame:
+        """Counts per district (one Stichtag, or all when `reference_date` is None).
+
+        Districts of the level are summed up from their children where they have no counts of
+        their own (Stadtbezirke from Stadtteile).
+        """
+        return self.query(
+            """WITH own AS (
+                   SELECT p.* FROM population p JOIN districts d USING (municipality, district_id)
+                   WHERE p.municipality = $1 AND d.level = $2 AND ($3 IS NULL OR p.reference_date = $3)
+               ), from_children AS (
+                   SELECT p.municipality, p.reference_date, d.parent_id AS district_id,
+                          sum(p.population) AS population, sum(p.foreigners) AS foreigners,
+                          sum(p.migration_background) AS migration_background, sum(p.minors) AS minors,
+                          sum(p.minors_migration_background) AS minors_migration_background
+                   FROM population p JOIN districts d USING (municipality, district_id)
+                   WHERE p.municipality = $1 AND d.parent_id IS NOT NULL
+                     AND ($3 IS NULL OR p.reference_date = $3)
+                     AND d.parent_id IN (SELECT district_id FROM districts
+                                         WHERE municipality = $1 AND level = $2)
+                   GROUP BY ALL
+               ), counts AS (
+                   SELECT reference_date, district_id, population, foreigners, migration_background,
+                          minors, minors_migration_background FROM own
+                   UNION ALL
+                   SELECT reference_date, district_id, population, foreigners, migration_background,
+                          minors, minors_migration_background FROM from_children c
+                   WHERE NOT EXISTS (SELECT 1 FROM own o WHERE o.district_id = c.district_id
+                                     AND o.reference_date = c.reference_date)
+               )
+               SELECT c.reference_date, c.district_id, d.name AS district, c.population, c.foreigners,
+                      c.migration_background, c.minors, c.minors_migration_background
+               FROM counts c JOIN districts d ON d.municipality = $1 AND d.district_id = c.district_id
+               ORDER BY c.reference_date, d.name""",
+            [municipality, level, reference_date],
+        ).astype({c: "Int64" for c in _COUNT_COLUMNS})
+
+    def detail(
+        self, municipality: str, reference_date: date | None = None, district_ids: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Counts by nationality, age group, sex and migration status (empty where none were loaded)."""
+        return self.query(
+            """SELECT reference_date, district_id, nationality, age_group, sex, migration_status, persons
+               FROM population_detail
+               WHERE municipality = ? AND (? IS NULL OR reference_date = ?)
+                 AND (? IS NULL OR list_contains(?, district_id))""",
+            [municipality, reference_date, reference_date, district_ids, district_ids],
+        )
+
+    def table(self, table: str, municipality: str) -> pd.DataFrame:
+        """A whole fact table of one municipality (allocations, quotas, facilities, occupancy)."""
+        if table not in {"allocations", "quotas", "facilities", "occupancy"}:
+            raise ValueError(f"unknown table {table!r}")
+        return self.query(f"SELECT * EXCLUDE (import_id) FROM {table} WHERE municipality = ?", [municipality])
+
+    def imports(self, limit: int = 50) -> pd.DataFrame:
+        return self.query("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])
+
+
+_COUNT_COLUMNS = ["population", "foreigners", "migration_background", "minors", "minors_migration_background"]
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+class Writer:
+    """A write transaction on a private copy of the database; see `writing()`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def execute(self, sql: str, params: list | tuple = ()) -> None:
+        self.con.execute(sql, list(params))
+
+    def fetch(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        return self.con.execute(sql, list(params)).df()
+
+    def insert(self, table: str, frame: pd.DataFrame, import_id: int | None = None) -> int:
+        """Append the rows of `frame` (columns named as in the table) to `table`."""
+        if frame.empty:
+            return 0
+        frame = frame.copy()
+        if import_id is not None:
+            frame["import_id"] = import_id
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        self.con.register("_incoming", frame)
+        try:
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+        return len(frame)
+
+    def ensure_municipality(
+        self, name: str, ags: str | None = None, synthetic: bool = False, source: str | None = None
+    ) -> None:
+        self.execute(
+            """INSERT INTO municipalities (name, ags, synthetic, source) VALUES (?, ?, ?, ?)
+               ON CONFLICT (name) DO UPDATE SET ags = coalesce(excluded.ags, municipalities.ags),
+                   source = coalesce(excluded.source, municipalities.source)""",
+            [name, ags, synthetic, source],
+        )
+
+    def upsert_districts(self, municipality: str, frame: pd.DataFrame) -> None:
+        """Insert new districts, update the name/level/parent of known ones. Geometry stays."""
+        frame = frame.copy()
+        frame["municipality"] = municipality
+        for col in ("level", "parent_id"):
+            if col not in frame:
+                frame[col] = STADTTEIL if col == "level" else None
+        self.con.register("_districts", frame[["municipality", "district_id", "name", "level", "parent_id"]])
+        try:
+            self.con.execute(
+                """INSERT INTO districts (municipality, district_id, name, level, parent_id)
+                   SELECT municipality, district_id, name, level, parent_id FROM _districts
+                   ON CONFLICT (municipality, district_id) DO UPDATE SET name = excluded.name,
+                       level = excluded.level,
+                       parent_id = coalesce(excluded.parent_id, districts.parent_id)"""
+            )
+        finally:
+            self.con.unregister("_districts")
+
+    def set_geometry(self, municipality: str, frame: pd.DataFrame) -> int:
+        """frame: district_id, geometry (WKB bytes, EPSG:4326), area_km2."""
+        n = 0
+        for row in frame.itertuples(index=False):
+            self.execute(
+                "UPDATE districts SET geometry = ?, area_km2 = ? WHERE municipality = ? AND district_id = ?",
+                [row.geometry, row.area_km2, municipality, row.district_id],
+            )
+            n += 1
+        return n
+
+    def start_import(
+        self, kind: str, municipality: str | None, file_name: str | None, sha256: str | None, user: str | None
+    ) -> int:
+        import_id = self.con.execute("SELECT nextval('import_ids')").fetchone()[0]
+        self.execute(
+            """INSERT INTO imports (import_id, kind, municipality, file_name, file_sha256, imported_at,
+                                    imported_by, rows) VALUES (?, ?, ?, ?, ?, ?, ?, 0)""",
+            [import_id, kind, municipality, file_name, sha256, datetime.now(), user or _current_user()],
+        )
+        return import_id
+
+    def finish_import(self, import_id: int, rows: int, replaced: str = "") -> None:
+        self.execute(
+            "UPDATE imports SET rows = ?, replaced = ? WHERE import_id = ?", [rows, replaced, import_id]
+        )
+
+
+def _current_user() -> str:
+    try:
+        return os.getlogin()
+    except OSError:
+        return os.environ.get("USER", "unbekannt")
+
+
+@contextmanager
+def writing(path: str | Path) -> Iterator[Writer]:
+    """One all-or-nothing write: copy → write in a transaction → atomic swap.
+
+    Any exception inside the block discards the copy; the database file is untouched.
+    Writers are serialised by a lock file beside the database.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()
+        try:
+            if path.exists():
+                shutil.copyfile(path, tmp)
+            con = duckdb.connect(str(tmp))
+            try:
+                con.execute(SCHEMA.read_text(encoding="utf-8"))
+                con.begin()
+                try:
+                    yield Writer(con)
+                    con.commit()
+                except BaseException:
+                    con.rollback()
+                    raise
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.replace(tmp, path)
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
