@@ -1,0 +1,283 @@
+"""The catalogue: every indicator described once (German label, unit, formula, source, caveat).
+
+Pages, figure builders, the Methodik page and the CLI read labels and units from here; no German
+indicator text is written anywhere else. Keys are the column names the indicator functions produce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Label of the row / line for the municipality as a whole.
+TOTAL_LABEL = "Gesamtstadt"
+#: Suggested label for the grouped rest in `largest_nationalities` (``other_label=OTHER_LABEL``).
+OTHER_LABEL = "Übrige"
+
+PERSONS = "Personen"
+PERCENT = "%"
+POINTS = "Pp."
+INDEX = "Index"
+RANK = "Rang"
+UNITS: tuple[str, ...] = (PERSONS, PERCENT, POINTS, INDEX, RANK)
+
+REGISTER = "Melderegister der Kommune, Stichtagsauswertung je Stadtteil"
+REGISTER_MH = "Melderegister der Kommune, Auswertung Migrationshintergrund (z. B. mit MigraPro)"
+DERIVED = "berechnet aus den Zahlen des Melderegisters je Stadtteil"
+
+_RESIDENTS_CAVEAT = (
+    "Gezählt werden in der Regel Einwohner:innen mit Hauptwohnsitz. Manche Städte veröffentlichen "
+    "Zahlen einschließlich Nebenwohnsitzen (z. B. Köln); solche Zahlen sind höher und nicht direkt "
+    "vergleichbar."
+)
+_FOREIGNERS_CAVEAT = (
+    "Maßgeblich ist die Staatsangehörigkeit laut Melderegister. Wer neben der deutschen eine weitere "
+    "Staatsangehörigkeit hat, zählt als Deutsche:r, nicht als Ausländer:in."
+)
+_MH_CAVEAT = (
+    "Der Migrationshintergrund steht nicht direkt im Melderegister, sondern wird aus mehreren Merkmalen "
+    "abgeleitet. Das Ergebnis hängt vom Verfahren ab: Mit MigraPro zählen auch (Spät-)Aussiedler:innen "
+    "und Kinder, deren Eltern einen Migrationshintergrund haben. Werte verschiedener Städte oder "
+    "Verfahren nur vorsichtig vergleichen."
+)
+_SMALL_CAVEAT = (
+    "In kleinen Stadtteilen verändern wenige Personen den Anteil deutlich (z. B. Beckinghausen in "
+    "Lünen mit 959 Einwohner:innen)."
+)
+_CHANGE_CAVEAT = (
+    "Verglichen wird mit dem vorherigen Stichtag desselben Stadtteils. Geänderte Stadtteilgrenzen, "
+    "Registerbereinigungen oder ein geändertes Verfahren können Sprünge erzeugen, die keine echte "
+    "Veränderung sind."
+)
+_RANK_CAVEAT = "Platz 1 = höchster Anteil. Gleiche Werte erhalten denselben Platz."
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """Metadata of one indicator; ``key`` is the column name in the indicator frames.
+
+    ``higher_is`` is ``"better"``, ``"worse"`` or ``None`` (neutral: a higher share of foreigners is
+    a fact about a district, not a judgement — colour scales must not suggest one).
+    ``decimals`` is the number of decimals shown, ``signed`` whether a "+" is shown for positive values,
+    ``on_map`` whether the indicator suits a Stadtteil map (shares and relative measures, not counts).
+    """
+
+    key: str
+    label: str
+    short_label: str
+    unit: str
+    formula: str
+    numerator: str | None
+    denominator: str | None
+    source: str
+    caveat: str
+    higher_is: str | None = None
+    decimals: int = 0
+    signed: bool = False
+    on_map: bool = False
+
+
+def _count(key: str, label: str, short_label: str, source: str, caveat: str) -> Indicator:
+    return Indicator(key, label, short_label, PERSONS, f"Anzahl {label}", None, None, source, caveat)
+
+
+def _change(key: str, label: str, short_label: str, base: Indicator) -> Indicator:
+    return Indicator(
+        key,
+        label,
+        short_label,
+        PERSONS,
+        f"{base.label} am Stichtag − {base.label} am vorherigen Stichtag",
+        None,
+        None,
+        base.source,
+        _CHANGE_CAVEAT,
+        signed=True,
+    )
+
+
+def _rank(key: str, share: Indicator) -> Indicator:
+    return Indicator(
+        key,
+        f"Rang: {share.label}",
+        f"Rang {share.short_label}",
+        RANK,
+        f"Platz des Stadtteils nach {share.label}, absteigend",
+        None,
+        None,
+        DERIVED,
+        _RANK_CAVEAT,
+    )
+
+
+POPULATION = _count("population", "Einwohner:innen", "Einwohner:innen", REGISTER, _RESIDENTS_CAVEAT)
+FOREIGNERS = _count("foreigners", "Ausländer:innen", "Ausländer:innen", REGISTER, _FOREIGNERS_CAVEAT)
+MIGRATION_BACKGROUND = _count(
+    "migration_background",
+    "Personen mit Migrationshintergrund",
+    "mit Migrationshintergrund",
+    REGISTER_MH,
+    _MH_CAVEAT,
+)
+MINORS = _count("minors", "Minderjährige (unter 18 Jahre)", "unter 18", REGISTER, _RESIDENTS_CAVEAT)
+MINORS_MIGRATION_BACKGROUND = _count(
+    "minors_migration_background",
+    "Minderjährige mit Migrationshintergrund",
+    "unter 18 mit MH",
+    REGISTER_MH,
+    _MH_CAVEAT,
+)
+FOREIGNER_SHARE = Indicator(
+    "foreigner_share_pct",
+    "Ausländeranteil",
+    "Ausländeranteil",
+    PERCENT,
+    "Ausländer:innen / Einwohner:innen × 100",
+    "Ausländer:innen",
+    "Einwohner:innen",
+    REGISTER,
+    f"{_FOREIGNERS_CAVEAT} {_SMALL_CAVEAT}",
+    decimals=1,
+    on_map=True,
+)
+MIGRATION_BACKGROUND_SHARE = Indicator(
+    "migration_background_share_pct",
+    "Anteil mit Migrationshintergrund",
+    "Anteil MH",
+    PERCENT,
+    "Personen mit Migrationshintergrund / Einwohner:innen × 100",
+    "Personen mit Migrationshintergrund",
+    "Einwohner:innen",
+    REGISTER_MH,
+    f"{_MH_CAVEAT} {_SMALL_CAVEAT}",
+    decimals=1,
+    on_map=True,
+)
+MINORS_MIGRATION_BACKGROUND_SHARE = Indicator(
+    "minors_migration_background_share_pct",
+    "Anteil mit Migrationshintergrund unter Minderjährigen",
+    "Anteil MH unter 18",
+    PERCENT,
+    "Minderjährige mit Migrationshintergrund / Minderjährige × 100",
+    "Minderjährige mit Migrationshintergrund",
+    "Minderjährige (unter 18 Jahre)",
+    REGISTER_MH,
+    f"{_MH_CAVEAT} Minderjährig heißt: jünger als 18 Jahre am Stichtag. {_SMALL_CAVEAT}",
+    decimals=1,
+    on_map=True,
+)
+
+
+def _deviation(key: str, share: Indicator) -> Indicator:
+    return Indicator(
+        key,
+        f"Abweichung {share.label} von der Gesamtstadt",
+        f"Abw. {share.short_label}",
+        POINTS,
+        f"{share.label} im Stadtteil − {share.label} der Gesamtstadt",
+        share.numerator,
+        share.denominator,
+        share.source,
+        "Positiv: höherer Anteil als in der Gesamtstadt, negativ: niedrigerer. Angabe in "
+        "Prozentpunkten (Pp.), nicht in Prozent. " + share.caveat,
+        decimals=1,
+        signed=True,
+        on_map=True,
+    )
+
+
+def _quotient(key: str, share: Indicator) -> Indicator:
+    return Indicator(
+        key,
+        f"Standortquotient {share.label}",
+        f"SQ {share.short_label}",
+        INDEX,
+        f"{share.label} im Stadtteil / {share.label} der Gesamtstadt",
+        share.numerator,
+        share.denominator,
+        share.source,
+        "1 = wie in der Gesamtstadt; 1,5 = anderthalbmal so hoher Anteil; 0,5 = halb so hoher Anteil. "
+        + share.caveat,
+        decimals=2,
+        on_map=True,
+    )
+
+
+def _share_change(key: str, share: Indicator) -> Indicator:
+    return Indicator(
+        key,
+        f"Veränderung {share.label}",
+        f"Veränd. {share.short_label}",
+        POINTS,
+        f"{share.label} am Stichtag − {share.label} am vorherigen Stichtag",
+        share.numerator,
+        share.denominator,
+        share.source,
+        "Angabe in Prozentpunkten (Pp.), nicht in Prozent. " + _CHANGE_CAVEAT,
+        decimals=1,
+        signed=True,
+        on_map=True,
+    )
+
+
+DISSIMILARITY = Indicator(
+    "dissimilarity",
+    "Segregationsindex (Dissimilaritätsindex)",
+    "Segregationsindex",
+    INDEX,
+    "½ × Σ über alle Stadtteile |Ausländer:innen im Stadtteil / Ausländer:innen gesamt − "
+    "Deutsche im Stadtteil / Deutsche gesamt| × 100",
+    "Ausländer:innen je Stadtteil",
+    "Deutsche je Stadtteil (Einwohner:innen − Ausländer:innen)",
+    DERIVED,
+    "0 = beide Gruppen sind gleich über die Stadtteile verteilt, 100 = vollständig getrennt. Der Wert "
+    "gibt an, wie viel Prozent einer Gruppe umziehen müssten, damit die Verteilung gleich wäre. Er hängt "
+    "vom Gebietszuschnitt ab (viele kleine Gebiete ergeben höhere Werte) und sagt nichts über die "
+    "Verteilung innerhalb eines Stadtteils; nur bei gleicher Gebietseinteilung vergleichen. Ebenso "
+    "berechenbar für Personen mit und ohne Migrationshintergrund.",
+    higher_is="worse",
+    decimals=1,
+)
+
+_ALL: tuple[Indicator, ...] = (
+    POPULATION,
+    FOREIGNERS,
+    MIGRATION_BACKGROUND,
+    MINORS,
+    MINORS_MIGRATION_BACKGROUND,
+    FOREIGNER_SHARE,
+    MIGRATION_BACKGROUND_SHARE,
+    MINORS_MIGRATION_BACKGROUND_SHARE,
+    _deviation("foreigner_share_deviation_pp", FOREIGNER_SHARE),
+    _deviation("migration_background_share_deviation_pp", MIGRATION_BACKGROUND_SHARE),
+    _quotient("foreigner_share_lq", FOREIGNER_SHARE),
+    _quotient("migration_background_share_lq", MIGRATION_BACKGROUND_SHARE),
+    _rank("foreigner_share_rank", FOREIGNER_SHARE),
+    _rank("migration_background_share_rank", MIGRATION_BACKGROUND_SHARE),
+    _rank("minors_migration_background_share_rank", MINORS_MIGRATION_BACKGROUND_SHARE),
+    _change("population_change", "Veränderung Einwohner:innen", "Veränd. Einwohner:innen", POPULATION),
+    _change("foreigners_change", "Veränderung Ausländer:innen", "Veränd. Ausländer:innen", FOREIGNERS),
+    _change(
+        "migration_background_change",
+        "Veränderung Personen mit Migrationshintergrund",
+        "Veränd. MH",
+        MIGRATION_BACKGROUND,
+    ),
+    _share_change("foreigner_share_change_pp", FOREIGNER_SHARE),
+    _share_change("migration_background_share_change_pp", MIGRATION_BACKGROUND_SHARE),
+    DISSIMILARITY,
+)
+
+CATALOGUE: dict[str, Indicator] = {indicator.key: indicator for indicator in _ALL}
+
+
+def get(key: str) -> Indicator:
+    """The indicator with this key; KeyError naming the known keys otherwise."""
+    try:
+        return CATALOGUE[key]
+    except KeyError:
+        raise KeyError(f"unknown indicator {key!r}; known indicators: {', '.join(CATALOGUE)}") from None
+
+
+def map_indicators() -> list[str]:
+    """Keys of the indicators suitable for a Stadtteil map, in catalogue order."""
+    return [key for key, indicator in CATALOGUE.items() if indicator.on_map]

@@ -1,0 +1,38 @@
+"""The app's door to the data layer: one read-only Store per database file, cached query results.
+
+An import swaps a new database file into place; the next rerun notices (the file's stamp changed),
+opens the new file and reads fresh results, while sessions in the middle of a rerun finish on the old.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from data.bootstrap import ensure_database
+from data.store import Store, default_db_path, file_stamp
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _open_store(path: str, stamp: tuple[int, int] | None) -> Store:
+    return Store(path)
+
+
+def get_store(path: Path | None = None) -> Store:
+    """The store of the configured database; builds the demo city on the very first start."""
+    path = path or default_db_path()
+    if not path.exists():
+        with st.spinner("Erster Start: Die synthetische Demostadt „Musterstadt“ wird erzeugt …"):
+            ensure_database(path)
+    return _open_store(str(path), file_stamp(path))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached(_store: Store, key: tuple, method: str, args: tuple):
+    return getattr(_store, method)(*args)
+
+
+def load(store: Store, method: str, *args):
+    """`store.<method>(*args)`, cached per database file and arguments."""
+    return _cached(store, (str(store.path), store.stamp), method, args)

@@ -1,0 +1,242 @@
+"""Plotly figure builders: frames in, `go.Figure` out. No Streamlit here, so they are testable alone.
+
+German separators are set once, in `style()`; every hover text is pre-formatted in German.
+Maps are `go.Choropleth` on a hidden base map fitted to the municipality: no tiles, no outside server
+(the app points plotly's `topojsonURL` at an empty local file, see `static/README.md`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from indicators.catalogue import POINTS, Indicator
+from pages.components.formatting import PLOTLY_SEPARATORS, fmt_indicator, fmt_int
+
+FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
+NO_DATA_COLOUR = "#d4d4d4"
+TEXT_COLOUR = "#1b1f23"
+ACCENT = "#1f5f8b"
+
+
+def style(
+    fig: go.Figure, title: str, source: str, presentation: bool = False, height: int | None = None
+) -> go.Figure:
+    """Title, source line under the chart, German separators, legible type (large for the beamer)."""
+    size = 20 if presentation else 13
+    fig.update_layout(
+        title={
+            "text": f"<b>{title}</b>",
+            "font": {"size": size + 8 if presentation else size + 4},
+            "x": 0.01,
+        },
+        font={"family": FONT, "size": size, "color": TEXT_COLOUR},
+        separators=PLOTLY_SEPARATORS,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 10, "r": 10, "t": 70 if presentation else 56, "b": 70 if presentation else 56},
+        legend={"font": {"size": size}},
+        hoverlabel={"font": {"family": FONT, "size": size}},
+        height=height or (640 if presentation else 520),
+    )
+    fig.add_annotation(
+        text=source,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-44 if presentation else -38,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        font={"size": size - 2 if presentation else size - 2, "color": "#4a4f55"},
+    )
+    fig.update_xaxes(tickfont={"size": size}, title_font={"size": size}, gridcolor="#e6e6e6")
+    fig.update_yaxes(tickfont={"size": size}, title_font={"size": size}, gridcolor="#e6e6e6")
+    return fig
+
+
+def class_breaks(values: pd.Series, scheme: str = "quantiles", k: int = 5) -> np.ndarray:
+    """Upper bounds of the classes (mapclassify); fewer classes when there are fewer distinct values."""
+    y = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    distinct = np.unique(y)
+    if len(distinct) == 0:
+        return np.array([])
+    k = max(1, min(k, len(distinct)))
+    if k == 1:
+        return np.array([distinct[-1]])
+    classifier = {
+        "quantiles": mapclassify.Quantiles,
+        "natural_breaks": mapclassify.FisherJenks,
+        "equal_interval": mapclassify.EqualInterval,
+    }[scheme]
+    return np.unique(classifier(y, k=k).bins)
+
+
+def class_labels(breaks: np.ndarray, lowest: float, indicator: Indicator) -> list[str]:
+    lows = [lowest, *breaks[:-1]]
+    return [
+        f"{fmt_indicator(lo, indicator)} – {fmt_indicator(hi, indicator)}"
+        for lo, hi in zip(lows, breaks, strict=True)
+    ]
+
+
+def is_diverging(indicator: Indicator) -> bool:
+    """Changes, deviations and quotients have a meaningful middle: use a two-sided palette."""
+    return indicator.unit == POINTS or indicator.key.endswith("_lq")
+
+
+def palette(name: str, k: int) -> list[str]:
+    if k == 1:
+        return sample_colorscale(name, [0.7])
+    return sample_colorscale(name, list(np.linspace(0.12 if name != "PuOr" else 0.0, 1.0, k)))
+
+
+def hover_texts(frame: pd.DataFrame, indicator: Indicator, municipality: str | None = None) -> list[str]:
+    """Name, value, the counts behind it and the rank, in German."""
+    ranked = frame["value"].rank(ascending=False, method="min")
+    n = int(frame["value"].notna().sum())
+    texts = []
+    for (_, row), rank in zip(frame.iterrows(), ranked, strict=True):
+        lines = [
+            f"<b>{row['district']}</b>",
+            f"{indicator.short_label}: {fmt_indicator(row['value'], indicator)}",
+        ]
+        for col, label in (
+            ("population", "Einwohner:innen"),
+            ("foreigners", "Ausländer:innen"),
+            ("migration_background", "mit Migrationshintergrund"),
+        ):
+            if col in frame and pd.notna(row.get(col)):
+                lines.append(f"{label}: {fmt_int(row[col])}")
+        if pd.notna(rank):
+            lines.append(f"Rang {int(rank)} von {n}")
+        texts.append("<br>".join(lines))
+    return texts
+
+
+def district_map(
+    boundaries: gpd.GeoDataFrame,
+    data: pd.DataFrame,
+    indicator: Indicator,
+    *,
+    title: str,
+    source: str,
+    scheme: str = "quantiles",
+    k: int = 5,
+    colours: str = "Blues",
+    labels: bool = True,
+    presentation: bool = False,
+) -> go.Figure:
+    """A classed choropleth of one indicator per district.
+
+    boundaries: district_id, district, geometry (EPSG:4326). data: district_id, value and optionally
+    the counts (population, foreigners, migration_background). Districts without a value are drawn
+    grey and named in the legend.
+    """
+    gdf = boundaries.merge(data.drop(columns=["district"], errors="ignore"), on="district_id", how="left")
+    gdf["geometry"] = gdf.geometry.orient_polygons(exterior_cw=True)
+    gdf["hover"] = hover_texts(gdf, indicator)
+    has_value = gdf["value"].notna()
+    breaks = class_breaks(gdf.loc[has_value, "value"], scheme, k)
+    fig = go.Figure()
+    if len(breaks):
+        lowest = float(gdf.loc[has_value, "value"].min())
+        cls = np.searchsorted(breaks, gdf["value"].to_numpy(dtype=float), side="left")
+        colours_list = palette(colours, len(breaks))
+        for i, (label, colour) in enumerate(
+            zip(class_labels(breaks, lowest, indicator), colours_list, strict=True)
+        ):
+            part = gdf[has_value & (cls == i)]
+            if not part.empty:
+                fig.add_trace(_choropleth(part, colour, label))
+    missing = gdf[~has_value]
+    if not missing.empty:
+        names = ", ".join(missing["district"].astype(str))
+        fig.add_trace(_choropleth(missing, NO_DATA_COLOUR, f"keine Daten: {names}"))
+    if labels:
+        points = gdf.geometry.representative_point()
+        fig.add_trace(
+            go.Scattergeo(
+                lon=points.x,
+                lat=points.y,
+                text=gdf["district"],
+                mode="text",
+                hoverinfo="skip",
+                showlegend=False,
+                textfont={"size": 16 if presentation else 10, "color": TEXT_COLOUR, "family": FONT},
+            )
+        )
+    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
+    style(fig, title, source, presentation, height=720 if presentation else 600)
+    fig.update_layout(
+        legend={"title": {"text": indicator.short_label}, "itemclick": False, "itemdoubleclick": False},
+        margin={"l": 0, "r": 0},
+    )
+    return fig
+
+
+def _choropleth(part: gpd.GeoDataFrame, colour: str, label: str) -> go.Choropleth:
+    geojson = json.loads(part[["district_id", "geometry"]].to_json(drop_id=True))
+    return go.Choropleth(
+        geojson=geojson,
+        featureidkey="properties.district_id",
+        locations=part["district_id"],
+        z=np.zeros(len(part)),
+        colorscale=[[0, colour], [1, colour]],
+        showscale=False,
+        name=label,
+        showlegend=True,
+        marker={"line": {"color": "white", "width": 1}},
+        text=part["hover"],
+        hovertemplate="%{text}<extra></extra>",
+    )
+
+
+def ranking_bar(
+    data: pd.DataFrame,
+    indicator: Indicator,
+    *,
+    title: str,
+    source: str,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    presentation: bool = False,
+) -> go.Figure:
+    """Districts sorted by value (the map's stand-in where no boundaries exist)."""
+    frame = data.dropna(subset=["value"]).sort_values("value")
+    frame = frame.assign(
+        hover=hover_texts(frame, indicator), label=[fmt_indicator(v, indicator) for v in frame["value"]]
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=frame["value"],
+            y=frame["district"],
+            orientation="h",
+            marker_color=ACCENT,
+            text=frame["label"],
+            textposition="outside",
+            hovertext=frame["hover"],
+            hovertemplate="%{hovertext}<extra></extra>",
+            cliponaxis=False,
+        )
+    )
+    if reference is not None and np.isfinite(reference):
+        fig.add_vline(
+            x=reference,
+            line_dash="dash",
+            line_color="#b2182b",
+            annotation_text=f"{reference_label}: {fmt_indicator(reference, indicator)}",
+            annotation_position="top",
+            annotation_font_color="#b2182b",
+        )
+    style(fig, title, source, presentation, height=max(420, 34 * len(frame) + 160))
+    fig.update_layout(showlegend=False, bargap=0.25)
+    fig.update_xaxes(title_text=f"{indicator.short_label} ({indicator.unit})", rangemode="tozero")
+    return fig

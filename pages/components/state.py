@@ -1,0 +1,141 @@
+"""The shared filters: municipality, Stichtag, Stadtteile, level and presentation mode.
+
+They live in keyed widgets in the sidebar (rendered by app.py on every run) and in the URL
+(`st.query_params`), so a planner can send a link that opens exactly this view, and a reload or a
+page switch keeps it. URL names are German, as people read them in the address bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import streamlit as st
+
+from data.store import STADTTEIL, Store
+from pages.components.access import load
+from pages.components.formatting import fmt_date
+
+# session-state key → URL parameter
+PARAMS = {
+    "municipality": "gemeinde",
+    "reference_date": "stichtag",
+    "districts": "stadtteile",
+    "level": "ebene",
+    "presentation": "praesentation",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    municipality: str
+    reference_date: date | None
+    dates: list[date]
+    level: str = STADTTEIL
+    districts: list[str] = field(default_factory=list)  # selected district ids; empty = all
+    presentation: bool = False
+    synthetic: bool = False
+    source: str | None = None
+
+    @property
+    def previous_date(self) -> date | None:
+        earlier = [d for d in self.dates if self.reference_date and d < self.reference_date]
+        return earlier[-1] if earlier else None
+
+    @property
+    def date_text(self) -> str:
+        return fmt_date(self.reference_date) if self.reference_date else ""
+
+
+def _from_url() -> None:
+    """Seed the widget state from the URL once per session (first run, or a shared link)."""
+    if st.session_state.get("_filters_seeded"):
+        return
+    qp = st.query_params
+    for key, param in PARAMS.items():
+        if param not in qp:
+            continue
+        if key == "districts":
+            st.session_state[key] = [v for v in qp[param].split(",") if v]
+        elif key == "presentation":
+            st.session_state[key] = qp[param] in {"1", "true", "ja"}
+        else:
+            st.session_state[key] = qp[param]
+    st.session_state["_filters_seeded"] = True
+
+
+def _to_url(filters: Filters) -> None:
+    wanted = {
+        "gemeinde": filters.municipality,
+        "stichtag": filters.reference_date.isoformat() if filters.reference_date else None,
+        "stadtteile": ",".join(filters.districts) or None,
+        "ebene": filters.level if filters.level != STADTTEIL else None,
+        "praesentation": "1" if filters.presentation else None,
+    }
+    for param, value in wanted.items():
+        if value is None:
+            if param in st.query_params:
+                del st.query_params[param]
+        elif st.query_params.get(param) != value:
+            st.query_params[param] = value
+
+
+def _valid(key: str, options: list, default):
+    """Keep a widget value only if it is still an option (e.g. after switching municipality)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def sidebar_filters(store: Store) -> Filters:
+    """Render the shared filters in the sidebar and return them; keeps the URL in step."""
+    _from_url()
+    municipalities = load(store, "municipalities")
+    names = municipalities["name"].tolist()
+    if not names:
+        st.error("Die Datenbank enthält noch keine Kommune. Bitte Daten importieren (siehe README).")
+        st.stop()
+    real = municipalities.loc[~municipalities["synthetic"].astype(bool), "name"].tolist()
+    _valid("municipality", names, (real or names)[0])
+    sb = st.sidebar
+    municipality = sb.selectbox("Kommune", names, key="municipality")
+    meta = municipalities.set_index("name").loc[municipality]
+
+    dates = load(store, "reference_dates", municipality)
+    iso = [d.isoformat() for d in dates]
+    _valid("reference_date", iso, iso[-1] if iso else None)
+    chosen = sb.selectbox(
+        "Stichtag", iso, key="reference_date", format_func=lambda d: fmt_date(date.fromisoformat(d))
+    )
+
+    levels = load(store, "levels", municipality) or [STADTTEIL]
+    _valid("level", levels, STADTTEIL if STADTTEIL in levels else levels[0])
+    level = sb.radio("Gebietsebene", levels, key="level", horizontal=True) if len(levels) > 1 else levels[0]
+
+    districts = load(store, "districts", municipality, level)
+    names_by_id = dict(zip(districts["district_id"], districts["district"], strict=True))
+    st.session_state["districts"] = [d for d in st.session_state.get("districts", []) if d in names_by_id]
+    selected = sb.multiselect(
+        f"{level} auswählen",
+        list(names_by_id),
+        key="districts",
+        format_func=names_by_id.get,
+        placeholder="alle",
+        help="Leer lassen für alle. Die Auswahl gilt auf allen Seiten.",
+    )
+    presentation = sb.toggle(
+        "Präsentationsmodus",
+        key="presentation",
+        help="Große Schrift, eine Grafik je Bildschirm, ohne Seitenleiste – für den Beamer.",
+    )
+    filters = Filters(
+        municipality=municipality,
+        reference_date=date.fromisoformat(chosen) if chosen else None,
+        dates=dates,
+        level=level,
+        districts=list(selected),
+        presentation=bool(presentation),
+        synthetic=bool(meta["synthetic"]),
+        source=meta["source"] if isinstance(meta["source"], str) else None,
+    )
+    _to_url(filters)
+    return filters

@@ -1,0 +1,59 @@
+"""Compose data and indicators for the pages: the filters in, ready frames out (cached reads)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from data.store import Store
+from geo.boundaries import from_wkb
+from indicators.catalogue import get
+from indicators.shares import changes, municipality_series, shares
+from pages.components.access import load
+from pages.components.state import Filters
+
+COUNTS = ["population", "foreigners", "migration_background"]
+
+
+def indicator_table(store: Store, filters: Filters) -> pd.DataFrame:
+    """Every share, deviation, quotient, rank and change per district for the chosen Stichtag."""
+    counts = load(store, "population", filters.municipality, filters.reference_date, filters.level)
+    if counts.empty:
+        return counts
+    table = shares(counts)
+    previous = filters.previous_date
+    if previous is not None:
+        before = load(store, "population", filters.municipality, previous, filters.level)
+        changed = changes(pd.concat([before, counts], ignore_index=True))
+        changed = changed[changed["reference_date"] == counts["reference_date"].iloc[0]]
+        extra = [c for c in changed.columns if c.endswith(("_change", "_change_pp"))]
+        table = table.merge(changed[["district_id", *extra]], on="district_id", how="left")
+    return table
+
+
+def city_row(store: Store, filters: Filters) -> pd.Series | None:
+    """The municipality as a whole at the chosen Stichtag, with its change against the previous one."""
+    dates = [d for d in (filters.previous_date, filters.reference_date) if d is not None]
+    series = pd.concat(
+        [load(store, "population", filters.municipality, d, filters.level) for d in dates], ignore_index=True
+    )
+    if series.empty:
+        return None
+    city = municipality_series(series, filters.municipality)
+    return city.iloc[-1]
+
+
+def indicator_values(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """district_id, district, value and the counts, for one catalogue indicator."""
+    get(key)  # a clear KeyError for an unknown indicator
+    value = table[key] if key in table else pd.Series(float("nan"), index=table.index)
+    cols = ["district_id", "district", *[c for c in COUNTS if c in table]]
+    return table[cols].assign(value=pd.to_numeric(value, errors="coerce").astype(float))
+
+
+def boundaries(store: Store, filters: Filters) -> gpd.GeoDataFrame | None:
+    """The district polygons of the chosen level, or None where no geometry was loaded."""
+    frame = load(store, "boundaries", filters.municipality, filters.level)
+    if frame.empty:
+        return None
+    return from_wkb(frame)
