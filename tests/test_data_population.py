@@ -94,14 +94,20 @@ def test_koeln_wide_file_all_years(koeln_dir, db_path):
     assert stadtteile["migration_background"].sum() / stadtteile["population"].sum() * 100 == pytest.approx(
         30.63, abs=0.005
     )
-    assert stadtteile["foreigners"].sum() / stadtteile["population"].sum() * 100 == pytest.approx(17.17, abs=0.005)
+    assert stadtteile["foreigners"].sum() / stadtteile["population"].sum() * 100 == pytest.approx(
+        17.17, abs=0.005
+    )
     assert bezirke["population"].sum() == 1023101
     assert "Dellbrück" in set(stadtteile["district"])
 
 
 BAD_FILES = {
     "negative": ("Stadtteil;Einwohner;Ausländer\nA;1.000;-3\n", 'Zeile 2, Spalte "Ausländer"', "negativ"),
-    "not a number": ("Stadtteil;Einwohner;Ausländer\nA;1.000;viele\n", 'Zeile 2, Spalte "Ausländer"', "keine Zahl"),
+    "not a number": (
+        "Stadtteil;Einwohner;Ausländer\nA;1.000;viele\n",
+        'Zeile 2, Spalte "Ausländer"',
+        "keine Zahl",
+    ),
     "decimal count": ("Stadtteil;Einwohner\nA;1000,5\n", 'Zeile 2, Spalte "Einwohner"', "keine ganze Zahl"),
     "missing header": ("Gebietsname;Einwohner\nA;1000\n", "Zeile 1", "Stadtteil"),
     "no population": ("Stadtteil;Ausländer\nA;10\n", "Zeile 1", "Einwohnerzahl"),
@@ -115,7 +121,11 @@ BAD_FILES = {
         'Zeile 2, Spalte "Anteil Ausländer"',
         "passt nicht",
     ),
-    "foreigners above population": ("Stadtteil;EW;Ausländer\nA;10;11\n", 'Zeile 2, Spalte "Ausländer"', "Mehr"),
+    "foreigners above population": (
+        "Stadtteil;EW;Ausländer\nA;10;11\n",
+        'Zeile 2, Spalte "Ausländer"',
+        "Mehr",
+    ),
     "mh below foreigners": (
         "Stadtteil;EW;Ausländer;MH\nA;100;30;20\n",
         'Zeile 2, Spalte "MH"',
@@ -170,8 +180,17 @@ def test_reader_keeps_answering_while_import_swaps_file(db_path):
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("6.417", 6417), ("6417", 6417), ("1 788 994", 1788994), ("87.815", 87815), ("6417.0", 6417), ("", None),
-     (".", None), ("-", None), ("0", 0)],
+    [
+        ("6.417", 6417),
+        ("6417", 6417),
+        ("1 788 994", 1788994),
+        ("87.815", 87815),
+        ("6417.0", 6417),
+        ("", None),
+        (".", None),
+        ("-", None),
+        ("0", 0),
+    ],
 )
 def test_parse_count(raw, value):
     assert parse_count(raw) == value
