@@ -1,0 +1,105 @@
+"""Command line of the indicators; statistics offices script it, so the output format is fixed.
+
+    python -m indicators shares --date YYYY-MM-DD [--municipality NAME] [--db PATH]
+
+CSV on stdout (UTF-8, comma): one row per Stadtteil sorted by name, then one row for the whole
+municipality (empty district_id); shares in percent, unrounded. Exit codes: 0 done, 1 no such data,
+2 wrong call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from data.store import Store, default_db_path
+from indicators.shares import shares
+
+SHARES_COLUMNS = [
+    "district_id",
+    "district",
+    "population",
+    "foreigners",
+    "foreigner_share_pct",
+    "migration_background",
+    "migration_background_share_pct",
+]
+
+
+class CliError(Exception):
+    """A German message for the person at the terminal; exit code 1."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"'{text}' ist kein Datum im Format JJJJ-MM-TT") from err
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m indicators", description="Kennzahlen als CSV ausgeben.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--municipality", help="Name der Kommune (Standard: die einzige in der Datenbank)")
+    common.add_argument("--db", type=Path, default=None,
+                        help="Datenbankdatei (Standard: $INTEGRATIONSMONITOR_DB, sonst data/integrationsmonitor.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sh = sub.add_parser("shares", parents=[common], help="Ausländer- und MH-Anteile je Stadtteil")
+    sh.add_argument("--date", type=_date, required=True, help="Stichtag JJJJ-MM-TT")
+    return parser
+
+
+def open_store(db: Path | None) -> Store:
+    path = db or default_db_path()
+    if not path.exists():
+        raise CliError(f"Die Datenbank {path} existiert nicht. Erst Daten laden: python -m data demo")
+    return Store(path)
+
+
+def pick_municipality(store: Store, name: str | None) -> str:
+    known = store.municipalities()
+    names = known["name"].tolist()
+    if name:
+        if name not in names:
+            raise CliError(f"Die Kommune „{name}“ ist nicht in der Datenbank. Vorhanden: {', '.join(names) or '–'}.")
+        return name
+    real = known.loc[~known["synthetic"].astype(bool), "name"].tolist() or names
+    if len(real) != 1:
+        raise CliError(f"Bitte --municipality angeben. Vorhanden: {', '.join(names) or '–'}.")
+    return real[0]
+
+
+def shares_table(store: Store, municipality: str, when: date) -> pd.DataFrame:
+    counts = store.population(municipality, when)
+    if counts.empty:
+        dates = ", ".join(d.isoformat() for d in store.reference_dates(municipality)) or "keine"
+        raise CliError(f"Für {municipality} gibt es keine Daten zum Stichtag {when.isoformat()}. "
+                       f"Vorhandene Stichtage: {dates}.")
+    return shares(counts, municipality_name=municipality)[SHARES_COLUMNS]
+
+
+def write_csv(frame: pd.DataFrame) -> None:
+    frame.to_csv(sys.stdout, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        store = open_store(args.db)
+        try:
+            municipality = pick_municipality(store, args.municipality)
+            write_csv(shares_table(store, municipality, args.date))
+        finally:
+            store.close()
+    except CliError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
