@@ -41,8 +41,7 @@ def import_boundaries(
     else:
         result = match_districts(gdf, known.rename(columns={"district": "name"}))
         matched = result.matched
-        if result.unmatched_boundaries or result.unmatched_districts:
-            warnings.append(Problem(result.report(), severity="warning"))
+        warnings.append(Problem(result.report(), severity="warning"))
         new = gdf[~gdf.index.isin(matched.index)] if result.unmatched_boundaries else gdf.iloc[0:0]
         if not new.empty and new["district_id"].notna().all():
             matched = pd.concat([matched, new])

@@ -43,7 +43,7 @@ def style(
         margin={"l": 10, "r": 10, "t": 70 if presentation else 56, "b": 70 if presentation else 56},
         legend={"font": {"size": size}},
         hoverlabel={"font": {"family": FONT, "size": size}},
-        height=height or (640 if presentation else 520),
+        height=height or (560 if presentation else 520),
     )
     fig.add_annotation(
         text=source,
@@ -90,6 +90,16 @@ def class_labels(breaks: np.ndarray, lowest: float, indicator: Indicator) -> lis
 def is_diverging(indicator: Indicator) -> bool:
     """Changes, deviations and quotients have a meaningful middle: use a two-sided palette."""
     return indicator.unit == POINTS or indicator.key.endswith("_lq")
+
+
+def label_colour(fill: str) -> str:
+    """Black text on light fills, white on dark ones (relative luminance of an `rgb(...)`/hex colour)."""
+    if fill.startswith("#"):
+        r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    else:
+        r, g, b = (float(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
+    luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+    return TEXT_COLOUR if luminance > 0.5 else "white"
 
 
 def palette(name: str, k: int) -> list[str]:
@@ -146,6 +156,7 @@ def district_map(
     has_value = gdf["value"].notna()
     breaks = class_breaks(gdf.loc[has_value, "value"], scheme, k)
     fig = go.Figure()
+    gdf["fill"] = NO_DATA_COLOUR
     if len(breaks):
         lowest = float(gdf.loc[has_value, "value"].min())
         cls = np.searchsorted(breaks, gdf["value"].to_numpy(dtype=float), side="left")
@@ -154,6 +165,7 @@ def district_map(
             zip(class_labels(breaks, lowest, indicator), colours_list, strict=True)
         ):
             part = gdf[has_value & (cls == i)]
+            gdf.loc[part.index, "fill"] = colour
             if not part.empty:
                 fig.add_trace(_choropleth(part, colour, label))
     missing = gdf[~has_value]
@@ -170,13 +182,21 @@ def district_map(
                 mode="text",
                 hoverinfo="skip",
                 showlegend=False,
-                textfont={"size": 16 if presentation else 10, "color": TEXT_COLOUR, "family": FONT},
+                textfont={
+                    "size": 16 if presentation else 11,
+                    "family": FONT,
+                    "color": [label_colour(c) for c in gdf["fill"]],
+                },
             )
         )
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
-    style(fig, title, source, presentation, height=720 if presentation else 600)
+    style(fig, title, source, presentation, height=560 if presentation else 600)
     fig.update_layout(
-        legend={"title": {"text": indicator.short_label}, "itemclick": False, "itemdoubleclick": False},
+        legend={
+            "title": {"text": indicator.short_label, "font": {"size": 20 if presentation else 13}},
+            "itemclick": False,
+            "itemdoubleclick": False,
+        },
         margin={"l": 0, "r": 0},
     )
     return fig

@@ -49,6 +49,8 @@ class Chart:
 
 def page_setup(title: str) -> Page:
     """Heading, demo notice and the shared filters (rendered in the sidebar by app.py)."""
+    if "filters" not in st.session_state:
+        _run_router_first()
     filters: Filters = st.session_state["filters"]
     if filters.presentation:
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
@@ -60,6 +62,22 @@ def page_setup(title: str) -> Page:
             st.info(SYNTHETIC_NOTE, icon=":material/science:")
         controls = st.container()
     return Page(store=get_store(), filters=filters, controls=controls)
+
+
+def _run_router_first() -> None:
+    """A deep link (`/karte`) right after server start runs the page without app.py.
+
+    Streamlit treats a folder named `pages/` as a legacy page folder until `st.navigation` has run
+    once in the server process. Switch that off and rerun, so app.py (router, sidebar) runs first.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if st.session_state.get("_router_retry"):
+        st.error("Die Seite kann nur über die App geöffnet werden: streamlit run app.py")
+        st.stop()
+    st.session_state["_router_retry"] = True
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def _leave_presentation() -> None:

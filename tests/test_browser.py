@@ -1,0 +1,191 @@
+"""What a person sees: the running app in headless Chromium (Debian's /usr/bin/chromium via Playwright).
+
+Every page is opened, its charts awaited and a screenshot saved to tests/artifacts/; presentation mode
+is checked at beamer sizes; and every request the browser makes must stay on 127.0.0.1.
+Skipped where chromium is not installed, unless INTEGRATIONSMONITOR_REQUIRE_BROWSER=1 (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+CHART = 'div[data-testid="stPlotlyChart"] .main-svg'
+# pages that show at least one chart on the demo city; the others must show their heading
+CHART_PAGES = {"uebersicht", "karte", "profil", "zeitreihen", "zuweisungen", "unterbringung"}
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    if os.environ.get("INTEGRATIONSMONITOR_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("/usr/bin/chromium fehlt: apt-get install -y chromium")
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def app_pages() -> list[str]:
+    """The url paths registered in app.py, so a new page is tested without editing this file."""
+    return re.findall(r'url_path="([^"]+)"', (REPO / "app.py").read_text(encoding="utf-8"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from data.bootstrap import install_demo
+
+    db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    install_demo(db)
+    port = _free_port()
+    env = {**os.environ, "INTEGRATIONSMONITOR_DB": str(db)}
+    log = open(tmp_path_factory.getbasetemp() / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def requests_seen():
+    return []
+
+
+def _open(browser, requests_seen, url: str, width: int = 1280, height: int = 900):
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="de-DE")
+    page.on("request", lambda r: requests_seen.append(r.url))
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stMain"]', timeout=30_000)
+    return page
+
+
+def _settle(page, chart: bool) -> None:
+    if chart:
+        page.wait_for_selector(CHART, timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
+    )
+    page.wait_for_timeout(800)
+
+
+def test_every_page_renders(server, browser, requests_seen):
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = app_pages()
+    assert {"karte", "uebersicht"} <= set(pages)
+    for path in pages:
+        page = _open(browser, requests_seen, f"{server}/{path}")
+        _settle(page, path in CHART_PAGES)
+        assert page.locator('[data-testid="stException"]').count() == 0, (
+            f"{path}: Python-Fehler auf der Seite"
+        )
+        assert page.locator("h1").count() >= 1, f"{path}: keine Überschrift"
+        page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+        page.close()
+
+
+def test_map_shows_every_stadtteil_with_german_legend(server, browser, requests_seen):
+    page = _open(browser, requests_seen, f"{server}/karte")
+    _settle(page, chart=True)
+    assert page.locator(".choroplethlocation").count() == 16  # the 16 Stadtteile of Musterstadt
+    legend = " ".join(page.locator(".legendtext").all_text_contents())
+    assert re.search(r"\d+,\d %", legend), legend  # German decimal comma in the class labels
+    page.close()
+
+
+def test_shared_link_restores_the_view(server, browser, requests_seen):
+    page = _open(browser, requests_seen, f"{server}/karte?stichtag=2015-12-31&stadtteile=011,012")
+    _settle(page, chart=True)
+    assert "Stichtag 31.12.2015" in page.locator('[data-testid="stMain"]').inner_text()
+    assert page.locator(".choroplethlocation").count() == 2
+    assert "stichtag=2015-12-31" in page.url
+    page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1024, 768), (1920, 1080)])
+def test_presentation_mode_is_large_and_clean(server, browser, requests_seen, width, height):
+    page = _open(browser, requests_seen, f"{server}/karte?praesentation=1", width, height)
+    _settle(page, chart=True)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    sizes = page.eval_on_selector_all(
+        ".legendtext, .gtitle", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and min(sizes) >= 20, sizes
+    page.screenshot(path=str(ARTIFACTS / f"praesentation_{width}x{height}.png"))
+    page.close()
+
+
+def test_no_request_leaves_the_machine(server, browser, requests_seen):
+    page = _open(browser, requests_seen, f"{server}/uebersicht")
+    _settle(page, chart=True)
+    page.close()
+    assert requests_seen, "no requests were recorded"
+    outside = sorted(
+        {
+            u
+            for u in requests_seen
+            if urlparse(u).hostname not in {"127.0.0.1", None} and not u.startswith(("data:", "blob:"))
+        }
+    )
+    assert outside == []
