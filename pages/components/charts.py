@@ -1,0 +1,242 @@
+"""Figure builders of the dashboard pages: frames in, `go.Figure` out, no Streamlit.
+
+Every builder ends in `figures.style` (title, source line, German separators, large type for the
+beamer) and pre-formats its hover texts in German, so plotly never prints an English number.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from indicators.catalogue import OTHER_LABEL, PERCENT, Indicator
+from indicators.nationalities import sort_age_groups
+from pages.components.figures import ACCENT, TEXT_COLOUR, ranking_bar, style
+from pages.components.formatting import fmt_date, fmt_indicator, fmt_int, fmt_number, fmt_pct
+
+#: colour-blind safe line colours (Okabe–Ito without black/yellow); the municipality is black, dashed
+LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#7f7f7f", "#882255")
+REFERENCE_COLOUR = "#1b1f23"
+MUTED = "#b9c3cc"
+WITH_MH, WITHOUT_MH = "#1f5f8b", "#9ecae1"
+SEXES = {"m": "Männer", "w": "Frauen"}
+STATUS = {"mit": "mit Migrationshintergrund", "ohne": "ohne Migrationshintergrund"}
+MAX_DATE_TICKS = 8
+
+
+def date_ticks(dates: pd.Series | list, max_ticks: int = MAX_DATE_TICKS) -> tuple[list, list[str]]:
+    """Tick positions at the Stichtage themselves (thinned to at most `max_ticks`), as 31.12.2020."""
+    distinct = sorted(pd.to_datetime(pd.Series(list(dates))).dropna().unique())
+    if not distinct:
+        return [], []
+    step = max(1, -(-len(distinct) // max_ticks))
+    chosen = distinct[::-1][::step][::-1]  # keep the latest Stichtag
+    return list(chosen), [fmt_date(d) for d in chosen]
+
+
+def value_text(value: float, indicator: Indicator, index_base: str | None = None) -> str:
+    """German text of one value: the indicator's unit, or an index number "104,3"."""
+    if index_base is not None:
+        return fmt_number(value, 1)
+    return fmt_indicator(value, indicator)
+
+
+def time_series(
+    frame: pd.DataFrame,
+    indicator: Indicator,
+    *,
+    title: str,
+    source: str,
+    reference: str | None = None,
+    index_base: str | None = None,
+    presentation: bool = False,
+) -> go.Figure:
+    """Lines over the Stichtage, one per `district`; the `reference` line (the municipality) dashed.
+
+    frame: reference_date, district, value (and `raw`, the value before indexing, when indexed).
+    index_base: the base Stichtag as text when the values are indexed (base = 100).
+    """
+    fig = go.Figure()
+    names = list(dict.fromkeys(frame["district"]))
+    colours = iter(LINE_COLOURS * (len(names) // len(LINE_COLOURS) + 1))
+    for name in names:
+        part = frame.loc[frame["district"] == name].sort_values("reference_date")
+        is_reference = name == reference
+        hover = []
+        for row in part.itertuples(index=False):
+            lines = [f"<b>{name}</b>", fmt_date(row.reference_date)]
+            if index_base is not None:
+                lines.append(
+                    f"{indicator.short_label}: {fmt_indicator(getattr(row, 'raw', None), indicator)}"
+                )
+                lines.append(f"Index ({index_base} = 100): {fmt_number(row.value, 1)}")
+            else:
+                lines.append(f"{indicator.short_label}: {fmt_indicator(row.value, indicator)}")
+            hover.append("<br>".join(lines))
+        fig.add_trace(
+            go.Scatter(
+                x=part["reference_date"],
+                y=part["value"],
+                name=name,
+                mode="lines+markers",
+                line={
+                    "color": REFERENCE_COLOUR if is_reference else next(colours),
+                    "width": 4 if is_reference else 2.5,
+                    "dash": "dash" if is_reference else "solid",
+                },
+                marker={"size": 7 if len(part) > 1 else 12},
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    style(fig, title, source, presentation, height=640 if presentation else 480)
+    tickvals, ticktext = date_ticks(frame["reference_date"])
+    fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text="Stichtag")
+    if index_base is not None:
+        fig.update_yaxes(title_text=f"Index ({index_base} = 100)", tickformat=",.0f")
+        fig.add_hline(y=100, line_color="#8a8f94", line_width=1)
+    elif indicator.unit == PERCENT:
+        fig.update_yaxes(title_text=f"{indicator.short_label} (%)", ticksuffix=" %", rangemode="tozero")
+    else:
+        fig.update_yaxes(title_text=f"{indicator.short_label} ({indicator.unit})", tickformat=",d")
+    fig.update_layout(hovermode="closest", legend={"title": {"text": ""}})
+    return fig
+
+
+def nationality_bar(frame: pd.DataFrame, *, title: str, source: str, presentation: bool = False) -> go.Figure:
+    """The largest nationalities as horizontal bars, the largest on top and "Übrige" grey at the end.
+
+    frame: nationality, persons, share_pct (share of all foreigners), as from `largest_nationalities`.
+    """
+    ordered = frame.iloc[::-1]  # plotly draws the first category at the bottom
+    labels = [
+        f"{fmt_int(p)} ({fmt_pct(s)})" for p, s in zip(ordered["persons"], ordered["share_pct"], strict=True)
+    ]
+    hover = [
+        f"<b>{n}</b><br>{fmt_int(p)} Personen<br>{fmt_pct(s)} der Ausländer:innen"
+        for n, p, s in zip(ordered["nationality"], ordered["persons"], ordered["share_pct"], strict=True)
+    ]
+    colours = [MUTED if n == OTHER_LABEL else ACCENT for n in ordered["nationality"]]
+    fig = go.Figure(
+        go.Bar(
+            x=ordered["persons"].astype(float),
+            y=ordered["nationality"],
+            orientation="h",
+            marker_color=colours,
+            text=labels,
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
+    style(fig, title, source, presentation, height=max(380, 40 * len(frame) + 160))
+    fig.update_layout(showlegend=False, bargap=0.25)
+    top = float(frame["persons"].max()) if len(frame) else 1.0
+    fig.update_xaxes(title_text="Personen", tickformat=",d", range=[0, top * 1.3])
+    return fig
+
+
+def age_pyramid_chart(
+    frame: pd.DataFrame, *, title: str, source: str, presentation: bool = False
+) -> go.Figure:
+    """Age pyramid: men to the left, women to the right, each bar stacked with / without MH.
+
+    frame: age_group, sex ("m"/"w"), migration_status ("mit"/"ohne"), persons (from `age_pyramid`).
+    Other sexes cannot be placed left or right and are left out (the page says so).
+    """
+    ages = sort_age_groups(frame["age_group"].unique())
+    fig = go.Figure()
+    for sex, side in (("m", -1), ("w", 1)):
+        for status, colour in (("mit", WITH_MH), ("ohne", WITHOUT_MH)):
+            part = frame.loc[(frame["sex"] == sex) & (frame["migration_status"] == status)]
+            persons = part.groupby("age_group")["persons"].sum().reindex(ages, fill_value=0).astype(float)
+            fig.add_trace(
+                go.Bar(
+                    y=[_age_label(a) for a in ages],
+                    x=side * persons,
+                    orientation="h",
+                    name=STATUS[status],
+                    legendgroup=status,
+                    showlegend=sex == "m",
+                    marker_color=colour,
+                    hovertext=[
+                        f"<b>{SEXES[sex]}, {_age_label(a)} Jahre</b><br>{STATUS[status]}: {fmt_int(p)}"
+                        for a, p in zip(ages, persons, strict=True)
+                    ],
+                    hovertemplate="%{hovertext}<extra></extra>",
+                )
+            )
+    totals = frame.loc[frame["sex"].isin(list(SEXES))].groupby(["sex", "age_group"])["persons"].sum()
+    top = float(totals.max()) if len(totals) else 1.0
+    ticks = _symmetric_ticks(top)
+    style(fig, title, source, presentation, height=640 if presentation else 500)
+    fig.update_layout(
+        barmode="relative",
+        bargap=0.08,
+        legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"},
+    )
+    fig.update_xaxes(
+        tickvals=ticks,
+        ticktext=[fmt_int(abs(t)) for t in ticks],
+        range=[-top * 1.1, top * 1.1],
+        title_text="Personen",
+        zeroline=True,
+        zerolinecolor=TEXT_COLOUR,
+    )
+    fig.update_yaxes(title_text="Alter (Jahre)", type="category")
+    size = 20 if presentation else 13
+    for text, x in (("◀ Männer", 0.02), ("Frauen ▶", 0.98)):
+        fig.add_annotation(
+            text=f"<b>{text}</b>",
+            xref="paper",
+            yref="paper",
+            x=x,
+            y=0.02,
+            xanchor="left" if x < 0.5 else "right",
+            showarrow=False,
+            font={"size": size},
+        )
+    return fig
+
+
+def ranking_highlight(
+    data: pd.DataFrame,
+    indicator: Indicator,
+    highlight: str,
+    *,
+    title: str,
+    source: str,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    presentation: bool = False,
+) -> go.Figure:
+    """`figures.ranking_bar` with one district (by name) in the accent colour, the others muted."""
+    fig = ranking_bar(
+        data,
+        indicator,
+        title=title,
+        source=source,
+        reference=reference,
+        reference_label=reference_label,
+        presentation=presentation,
+    )
+    bar = fig.data[0]
+    bar.marker.color = [ACCENT if name == highlight else MUTED for name in bar.y]
+    return fig
+
+
+def _age_label(label: str) -> str:
+    return str(label).replace("-", "–")
+
+
+def _symmetric_ticks(top: float) -> list[float]:
+    """About three round ticks per side: ±step, ±2 step … and 0."""
+    if top <= 0:
+        return [0.0]
+    raw = top / 3
+    magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    count = int(top // step)
+    positive = [step * i for i in range(1, count + 1)]
+    return [-v for v in reversed(positive)] + [0.0] + positive

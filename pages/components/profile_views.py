@@ -1,0 +1,359 @@
+"""Compose frames for the Übersicht, Stadtteilprofil, Zeitreihen, Daten and Methodik pages.
+
+Two kinds of functions: readers that take the store and the filters (cached reads via `load`) and
+pure functions on frames (tested alone). German column headers for the downloads come from the
+catalogue; downloads carry raw numbers, never formatted strings.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from data.store import STADTTEIL, Store
+from indicators.catalogue import CATALOGUE, OTHER_LABEL, PERSONS, RANK, TOTAL_LABEL, get
+from indicators.nationalities import GERMAN, age_pyramid, largest_nationalities
+from indicators.segregation import dissimilarity_index
+from indicators.shares import changes, german_sort_key, municipality_series
+from pages.components.access import load
+from pages.components.formatting import fmt_date, fmt_indicator, fmt_int
+from pages.components.state import Filters
+
+KEY_SHARES = ("foreigner_share_pct", "migration_background_share_pct")
+ID_HEADERS = {
+    "reference_date": "Stichtag",
+    "previous_reference_date": "vorheriger Stichtag",
+    "district_id": "Schlüssel",
+    "nationality": "Staatsangehörigkeit",
+    "persons": "Personen",
+    "share_pct": "Anteil an den Ausländer:innen (%)",
+    "age_group": "Altersgruppe",
+    "sex": "Geschlecht",
+    "migration_status": "Migrationshintergrund",
+}
+IMPORT_KINDS = {
+    "population": "Einwohnerzahlen",
+    "boundaries": "Stadtteilgrenzen",
+    "allocations": "Zuweisungen",
+    "quota": "Aufnahmeverpflichtung",
+    "occupancy": "Belegung der Unterkünfte",
+    "demo": "Demodaten",
+}
+#: licences of known open data sources, where the municipalities table names none
+KNOWN_SOURCES = {"Köln": "Stadt Köln, Offene Daten Köln, Lizenz CC-BY"}
+
+
+# --- readers (store + filters) -------------------------------------------------------------------
+
+
+def series(store: Store, filters: Filters) -> pd.DataFrame:
+    """Counts, shares and changes per district and Stichtag (every Stichtag of the municipality)."""
+    counts = load(store, "population", filters.municipality, None, filters.level)
+    if counts.empty:
+        return counts
+    return changes(counts)
+
+
+def city_series(store: Store, filters: Filters) -> pd.DataFrame:
+    """The municipality as a whole per Stichtag (`district` = the municipality's name)."""
+    counts = load(store, "population", filters.municipality, None, filters.level)
+    if counts.empty:
+        return counts
+    return municipality_series(counts, filters.municipality)
+
+
+def segregation(store: Store, filters: Filters) -> tuple[float, float | None]:
+    """Dissimilarity index of foreigners at the Stichtag and at the previous one (None if none)."""
+    now = load(store, "population", filters.municipality, filters.reference_date, filters.level)
+    value = dissimilarity_index(now) if not now.empty else float("nan")
+    before = None
+    if filters.previous_date is not None:
+        then = load(store, "population", filters.municipality, filters.previous_date, filters.level)
+        before = dissimilarity_index(then) if not then.empty else None
+    return value, before
+
+
+def detail(store: Store, filters: Filters, when: date | None = None) -> pd.DataFrame:
+    """The detail counts at the Stichtag, keyed by the districts of the chosen level.
+
+    Detail is stored per Stadtteil; for a Stadtbezirk level the Stadtteile are relabelled with
+    their parent's key. Empty where no detail was loaded.
+    """
+    frame = load(store, "detail", filters.municipality, when or filters.reference_date, None)
+    if frame.empty or filters.level == STADTTEIL:
+        return frame
+    districts = load(store, "districts", filters.municipality, None)
+    parents = districts.dropna(subset=["parent_id"]).set_index("district_id")["parent_id"]
+    levels = districts.set_index("district_id")["level"]
+    own = frame["district_id"].map(levels) == filters.level
+    mapped = frame["district_id"].where(own, frame["district_id"].map(parents))
+    return frame.assign(district_id=mapped).dropna(subset=["district_id"])
+
+
+# --- pure functions on frames --------------------------------------------------------------------
+
+
+def largest(table: pd.DataFrame, n: int = 5) -> list[str]:
+    """The ids of the n districts with the most residents."""
+    ordered = table.sort_values(["population", "district"], ascending=[False, True], kind="stable")
+    return ordered["district_id"].head(n).tolist()
+
+
+def extremes(table: pd.DataFrame, key: str, n: int = 3) -> pd.DataFrame:
+    """The n districts with the highest and the n with the lowest value, from highest to lowest.
+
+    Columns: Rang (1 = highest value), Stadtteil, value (raw), Wert (German text). With fewer than
+    2n districts every district is listed once.
+    """
+    ranked = table[["district", key]].dropna().sort_values(key, ascending=False, kind="stable")
+    ranked = ranked.assign(Rang=ranked[key].rank(ascending=False, method="min").astype(int))
+    if len(ranked) > 2 * n:
+        ranked = pd.concat([ranked.head(n), ranked.tail(n)])
+    out = ranked.rename(columns={"district": "Stadtteil", key: "value"}).reset_index(drop=True)
+    out["Wert"] = [fmt_indicator(v, key) for v in out["value"]]
+    return out[["Rang", "Stadtteil", "value", "Wert"]]
+
+
+def profile_table(table: pd.DataFrame, city: pd.Series | None, district_id: str, place: str) -> pd.DataFrame:
+    """Every catalogue indicator of one district beside the municipality, formatted in German.
+
+    Columns: key, Kennzahl, <place>, Gesamtstadt (text) and district_value, city_value (raw).
+    Ranks read "3 von 13"; the municipality has no rank, deviation or quotient of its own ("–").
+    """
+    row = table.loc[table["district_id"] == district_id]
+    if row.empty:
+        raise KeyError(f"district {district_id!r} not in the table")
+    row = row.iloc[0]
+    n = int(table["district_id"].notna().sum())
+    records = []
+    for key, indicator in CATALOGUE.items():
+        if key not in table.columns:
+            continue
+        value = row[key]
+        city_value = (
+            city.get(key) if city is not None and not key.endswith(("_lq", "_deviation_pp")) else None
+        )
+        if indicator.unit == RANK:
+            text = f"{fmt_int(value)} von {n}" if pd.notna(value) else fmt_indicator(value, key)
+        else:
+            text = fmt_indicator(value, key)
+        records.append(
+            {
+                "key": key,
+                "Kennzahl": indicator.label,
+                place: text,
+                TOTAL_LABEL: fmt_indicator(city_value, key),
+                "district_value": _float(value),
+                "city_value": _float(city_value),
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def line_frame(
+    district_series: pd.DataFrame, city: pd.DataFrame, key: str, district_ids: list[str], city_name: str
+) -> pd.DataFrame:
+    """Long frame for a line chart: reference_date, district, value; the municipality last."""
+    parts = district_series.loc[district_series["district_id"].isin(district_ids)]
+    frame = parts[["reference_date", "district", key]].rename(columns={key: "value"})
+    frame = frame.sort_values(["district", "reference_date"], key=_sort_key, kind="stable")
+    if not city.empty and key in city:
+        city_part = city[["reference_date", key]].rename(columns={key: "value"}).assign(district=city_name)
+        frame = pd.concat([frame, city_part[["reference_date", "district", "value"]]], ignore_index=True)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+    frame["reference_date"] = pd.to_datetime(frame["reference_date"])
+    return frame.reset_index(drop=True)
+
+
+def indexed(frame: pd.DataFrame, base: date) -> pd.DataFrame:
+    """Each line divided by its own value at the base Stichtag × 100 (the original kept as `raw`).
+
+    A line without a (non-zero) value at the base Stichtag gets NaN throughout.
+    """
+    base_ts = pd.Timestamp(base)
+    at_base = frame.loc[frame["reference_date"] == base_ts].set_index("district")["value"]
+    base_values = frame["district"].map(at_base).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(base_values > 0, frame["value"] / base_values * 100, np.nan)
+    return frame.assign(raw=frame["value"], value=values)
+
+
+def nationality_mix(detail_frame: pd.DataFrame, district_id: str | None = None, n: int = 8) -> pd.DataFrame:
+    """The n largest foreign nationalities and the rest as "Übrige" (empty without detail)."""
+    if detail_frame.empty:
+        return pd.DataFrame(columns=["nationality", "persons", "share_pct"])
+    return largest_nationalities(detail_frame, n=n, district_id=district_id, other_label=OTHER_LABEL)
+
+
+def pyramid(detail_frame: pd.DataFrame, district_id: str | None = None) -> pd.DataFrame:
+    """Persons by age group, sex and migration status (empty without detail)."""
+    if detail_frame.empty:
+        return pd.DataFrame(columns=["age_group", "sex", "migration_status", "persons"])
+    return age_pyramid(detail_frame, district_id=district_id)
+
+
+def nationality_table(detail_frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Foreigners per district and nationality with their share of the district's foreigners."""
+    foreign = detail_frame.loc[detail_frame["nationality"] != GERMAN]
+    if foreign.empty:
+        return pd.DataFrame(columns=["reference_date", "district_id", "district", "nationality", "persons"])
+    grouped = foreign.groupby(["reference_date", "district_id", "nationality"], as_index=False)[
+        "persons"
+    ].sum()
+    totals = grouped.groupby("district_id")["persons"].transform("sum")
+    grouped["share_pct"] = grouped["persons"] / totals.where(totals > 0) * 100
+    grouped.insert(2, "district", grouped["district_id"].map(names))
+    return grouped.sort_values(["district", "persons"], ascending=[True, False], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def text_filter(frame: pd.DataFrame, text: str, columns: list[str]) -> pd.DataFrame:
+    """Rows where any of the columns contains the text (case-insensitive); all rows for empty text."""
+    text = (text or "").strip()
+    if not text or frame.empty:
+        return frame
+    mask = pd.Series(False, index=frame.index)
+    for column in columns:
+        if column in frame:
+            mask |= frame[column].astype(str).str.contains(text, case=False, regex=False, na=False)
+    return frame.loc[mask]
+
+
+# --- German tables for reading and for downloads -------------------------------------------------
+
+
+def german_headers(frame: pd.DataFrame, level: str = STADTTEIL) -> pd.DataFrame:
+    """Columns renamed to German: catalogue labels for indicators (with the unit where it is not
+    "Personen" or "Rang"), plain words for the ids."""
+    names = {"district": level}
+    for column in frame.columns:
+        if column in CATALOGUE:
+            indicator = get(column)
+            unit = "" if indicator.unit in (PERSONS, RANK) else f" ({indicator.unit})"
+            names[column] = f"{indicator.label}{unit}"
+        elif column in ID_HEADERS:
+            names[column] = ID_HEADERS[column]
+    return frame.rename(columns=names)
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Name, key and Stichtag first; columns without any value (e.g. minors not known) left out."""
+    first = [c for c in ("district", "district_id", "reference_date") if c in frame.columns]
+    rest = [c for c in frame.columns if c not in first and frame[c].notna().any()]
+    return frame[first + rest].reset_index(drop=True)
+
+
+def formatted(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display: indicator columns as German text, dates as 31.12.2020."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in CATALOGUE:
+            out[column] = [fmt_indicator(v, column) for v in out[column]]
+        elif column in ("reference_date", "previous_reference_date"):
+            out[column] = [fmt_date(v) for v in out[column]]
+        elif column == "persons":
+            out[column] = [fmt_int(v) for v in out[column]]
+        elif column == "share_pct":
+            out[column] = [fmt_indicator(v, "foreigner_share_pct") for v in out[column]]
+        elif column == "district_id":
+            out[column] = out[column].fillna("–")
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV that Excel (German) opens as is: UTF-8 with BOM, `;` separator, decimal comma."""
+    frame = frame.apply(_numeric_if_possible)
+    text = frame.to_csv(sep=";", decimal=",", index=False, date_format="%d.%m.%Y", lineterminator="\r\n")
+    return ("\ufeff" + text).encode("utf-8")
+
+
+def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx workbook (openpyxl) with one sheet per frame, raw numbers, dates as dates."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl", date_format="DD.MM.YYYY") as writer:
+        for name, frame in sheets.items():
+            out = frame.copy()
+            for column in out.columns:
+                if pd.api.types.is_datetime64_any_dtype(out[column]):
+                    out[column] = out[column].dt.tz_localize(None) if out[column].dt.tz else out[column]
+                elif isinstance(out[column].dtype, pd.core.dtypes.dtypes.BaseMaskedDtype):
+                    out[column] = out[column].astype(object).where(out[column].notna(), None)
+            out.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for cells in sheet.columns:
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in cells)
+                sheet.column_dimensions[cells[0].column_letter].width = min(60, max(10, width + 2))
+                for cell in cells[1:]:
+                    if hasattr(cell.value, "year"):
+                        cell.number_format = "DD.MM.YYYY"
+    return buffer.getvalue()
+
+
+def sources_table(municipalities: pd.DataFrame) -> pd.DataFrame:
+    """Kommune, AGS, Quelle und Lizenz, synthetisch (ja/nein)."""
+    rows = []
+    for row in municipalities.itertuples(index=False):
+        source = row.source if isinstance(row.source, str) and row.source else None
+        if source is None:
+            source = KNOWN_SOURCES.get(row.name, "Melderegister der Kommune (Lizenz nicht angegeben)")
+        rows.append(
+            {
+                "Kommune": row.name,
+                "AGS": row.ags if isinstance(row.ags, str) else "–",
+                "Quelle und Lizenz": source,
+                "Daten": "synthetisch (erfunden)" if bool(row.synthetic) else "real",
+            }
+        )
+    return pd.DataFrame(rows, columns=["Kommune", "AGS", "Quelle und Lizenz", "Daten"])
+
+
+def imports_table(imports: pd.DataFrame) -> pd.DataFrame:
+    """The import log with German headers and German dates."""
+    columns = {
+        "import_id": "Nr.",
+        "imported_at": "Zeitpunkt",
+        "kind": "Art",
+        "municipality": "Kommune",
+        "file_name": "Datei",
+        "rows": "Zeilen",
+        "imported_by": "durch",
+        "replaced": "ersetzt",
+    }
+    if imports.empty:
+        return pd.DataFrame(columns=list(columns.values()))
+    out = imports[[c for c in columns if c in imports]].copy()
+    if "imported_at" in out:
+        out["imported_at"] = [
+            f"{fmt_date(t)} {pd.Timestamp(t):%H:%M}" if pd.notna(t) else "–" for t in out["imported_at"]
+        ]
+    if "rows" in out:
+        out["rows"] = [fmt_int(v) for v in out["rows"]]
+    if "kind" in out:
+        out["kind"] = out["kind"].map(lambda k: IMPORT_KINDS.get(k, k))
+    out = out.astype(object).where(out.notna() & (out.astype(str) != ""), "–")
+    return out.rename(columns=columns)
+
+
+def _numeric_if_possible(column: pd.Series) -> pd.Series:
+    """Object columns holding only numbers (e.g. after adding the municipality row) become numeric."""
+    if column.dtype != object:
+        return column
+    try:
+        return pd.to_numeric(column)
+    except (TypeError, ValueError):
+        return column
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value) if value is not None and pd.notna(value) else float("nan")
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _sort_key(column: pd.Series) -> pd.Series:
+    return column.map(german_sort_key) if column.name == "district" else column
