@@ -1,8 +1,50 @@
-"""Placeholder until this page is built."""
+"""Methodik: what every indicator means, which Stichtage exist, where the data come from."""
 
+import pandas as pd
 import streamlit as st
 
+from indicators.catalogue import CATALOGUE
+from pages.components.access import load
+from pages.components.formatting import fmt_date
+from pages.components.profile_views import imports_table, sources_table
 from pages.components.setup import page_setup
 
-page_setup("methodik")
-st.info("Diese Seite wird gerade gebaut.")
+page = page_setup("Methodik")
+f = page.filters
+
+st.header("Kennzahlen")
+st.markdown(
+    "Alle Kennzahlen werden je Stadtteil und Stichtag aus den Zählungen des Melderegisters berechnet. "
+    "Anteile in Prozent (%), Veränderungen und Abweichungen in Prozentpunkten (Pp.)."
+)
+overview = pd.DataFrame(
+    [{"Kennzahl": i.label, "Einheit": i.unit, "Berechnung": i.formula} for i in CATALOGUE.values()]
+)
+st.dataframe(overview, hide_index=True, width="stretch")
+for indicator in CATALOGUE.values():
+    with st.expander(indicator.label):
+        st.markdown(f"**Berechnung:** {indicator.formula}  \n**Einheit:** {indicator.unit}")
+        if indicator.numerator:
+            st.markdown(f"**Zähler:** {indicator.numerator}  \n**Nenner:** {indicator.denominator}")
+        st.markdown(f"**Quelle:** {indicator.source}")
+        st.caption(f"Hinweis: {indicator.caveat}")
+
+st.header(f"Stichtage für {f.municipality}")
+if f.dates:
+    st.markdown(
+        f"{len(f.dates)} Stichtag{'e' if len(f.dates) > 1 else ''} geladen, "
+        f"vom {fmt_date(f.dates[0])} bis zum {fmt_date(f.dates[-1])}: "
+        + ", ".join(fmt_date(d) for d in f.dates)
+    )
+else:
+    st.info("Für diese Kommune sind noch keine Einwohnerzahlen geladen.")
+
+st.header("Datenquellen und Lizenzen")
+st.dataframe(sources_table(load(page.store, "municipalities")), hide_index=True, width="stretch")
+st.caption(
+    "Gespeichert werden nur zusammengefasste Zahlen je Stadtteil, keine Angaben zu einzelnen Personen. "
+    "Bei Weitergabe von Grafiken und Tabellen bitte die Quelle nennen."
+)
+
+st.header("Importprotokoll")
+st.dataframe(imports_table(load(page.store, "imports")), hide_index=True, width="stretch")

@@ -1,8 +1,118 @@
-"""Placeholder until this page is built."""
+"""Stadtteilprofil: one Stadtteil against the municipality – indicators, time series, nationalities,
+age pyramid and rank."""
 
 import streamlit as st
 
-from pages.components.setup import page_setup
+from indicators.catalogue import TOTAL_LABEL, get
+from pages.components.charts import age_pyramid_chart, nationality_bar, ranking_highlight, time_series
+from pages.components.formatting import fmt_int
+from pages.components.profile_views import (
+    KEY_SHARES,
+    city_series,
+    detail,
+    line_frame,
+    nationality_mix,
+    profile_table,
+    pyramid,
+    series,
+)
+from pages.components.sentences import comparison_sentence, foreigner_sentence, migration_sentence
+from pages.components.setup import Chart, page_setup, show_charts
+from pages.components.texts import NO_DATA, source_line
+from pages.components.views import city_row, indicator_table, indicator_values
 
-page_setup("profil")
-st.info("Diese Seite wird gerade gebaut.")
+page = page_setup("Stadtteilprofil")
+f = page.filters
+table = indicator_table(page.store, f)
+city = city_row(page.store, f)
+if table.empty:
+    st.warning(NO_DATA)
+    st.stop()
+names = dict(zip(table["district_id"], table["district"], strict=True))
+options = list(names)
+# follow the sidebar: a new selection there opens its first Stadtteil here
+wanted = next((d for d in f.districts if d in names), None)
+if (
+    st.session_state.get("_profile_selection") != f.districts
+    or st.session_state.get("profile_district") not in names
+):
+    st.session_state["profile_district"] = wanted or options[0]
+st.session_state["_profile_selection"] = list(f.districts)
+district_id = page.controls.selectbox(f.level, options, format_func=names.get, key="profile_district")
+place = names[district_id]
+row = table.loc[table["district_id"] == district_id].iloc[0]
+source = source_line(f.source, f.date_text)
+
+st.subheader(place)
+st.markdown(
+    "\n".join(
+        f"- {s}"
+        for s in (
+            foreigner_sentence(place, row["foreigner_share_pct"]),
+            comparison_sentence(
+                place,
+                row["foreigner_share_pct"],
+                f.municipality,
+                city.get("foreigner_share_pct"),
+                "Ausländeranteil",
+            ),
+            migration_sentence(place, row["migration_background_share_pct"]),
+        )
+        if s
+    )
+)
+profile = profile_table(table, city, district_id, place).rename(columns={TOTAL_LABEL: f.municipality})
+st.dataframe(profile[["Kennzahl", place, f.municipality]], hide_index=True, width="stretch")
+
+charts = []
+district_series, city_lines = series(page.store, f), city_series(page.store, f)
+for key in KEY_SHARES:
+    indicator = get(key)
+    title = f"{indicator.label}: {place} und {f.municipality}"
+    lines = line_frame(district_series, city_lines, key, [district_id], f.municipality)
+    figure = time_series(
+        lines, indicator, title=title, source=source, reference=f.municipality, presentation=f.presentation
+    )
+    notes = (
+        [] if len(f.dates) > 1 else ["Nur ein Stichtag geladen: die Zeitreihe beginnt mit weiteren Importen."]
+    )
+    charts.append(Chart(title, figure, lines, notes))
+
+details = detail(page.store, f)
+mix = nationality_mix(details, district_id)
+if not mix.empty:
+    title = f"Häufigste Staatsangehörigkeiten in {place}, {f.municipality}"
+    charts.append(
+        Chart(title, nationality_bar(mix, title=title, source=source, presentation=f.presentation), mix)
+    )
+    ages = pyramid(details, district_id)
+    title = f"Altersaufbau nach Migrationshintergrund in {place}, {f.municipality}"
+    figure = age_pyramid_chart(ages, title=title, source=source, presentation=f.presentation)
+    notes = (
+        ["Personen mit dem Geschlechtseintrag „divers“ sind hier nicht abgebildet."]
+        if (ages["sex"] == "d").any()
+        else []
+    )
+    charts.append(Chart(title, figure, ages, notes))
+
+for key in KEY_SHARES:
+    indicator = get(key)
+    rank = row[key.removesuffix("_pct") + "_rank"]
+    title = f"{indicator.label}: Rang von {place} unter den {len(table)} {f.level}en, {f.municipality}"
+    figure = ranking_highlight(
+        indicator_values(table, key),
+        indicator,
+        place,
+        title=title,
+        source=source,
+        reference=city.get(key),
+        reference_label=f.municipality,
+        presentation=f.presentation,
+    )
+    charts.append(Chart(title, figure, None, [f"{place} steht auf Rang {fmt_int(rank)} von {len(table)}."]))
+
+show_charts(page, charts, key="profil")
+if mix.empty:
+    st.info(
+        "Für diese Kommune und diesen Stichtag liegen keine Zahlen nach Staatsangehörigkeit und Alter vor."
+    )
