@@ -3,6 +3,9 @@
     python -m data demo [--db PATH]
     python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
     python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--db PATH]
+    python -m data import allocations FILE [--municipality NAME] [--db PATH]
+    python -m data import quota FILE [--db PATH]
+    python -m data import occupancy FILE [--municipality NAME] [--db PATH]
 
 Exit codes: 0 done, 1 the file was refused (nothing written), 2 wrong call.
 """
@@ -15,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from data.errors import DataImportError
+from data.population import MAPPABLE
 from data.store import Store, default_db_path
 
 
@@ -23,6 +27,13 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"'{text}' ist kein Datum im Format JJJJ-MM-TT") from err
+
+
+def _mapping(text: str) -> tuple[str, str]:
+    field, sep, header = text.partition("=")
+    if not sep or not field.strip() or not header.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' ist keine Zuordnung der Form feld=\"Spalte\"")
+    return field.strip(), header.strip().strip('"')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,11 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[db], help="die synthetische Demostadt Musterstadt erzeugen")
     demo.add_argument("--seed", type=int, default=2024, help=argparse.SUPPRESS)
 
+    undo = sub.add_parser("undo", parents=[db], help="den letzten Import einer Art rückgängig machen")
+    undo.add_argument("kind", choices=["population", "register", "boundaries", "allocations", "quota", "occupancy"])
+    undo.add_argument("--municipality", help="nur Importe dieser Kommune")
+    sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
+
     imp = sub.add_parser("import", help="eine Datei importieren").add_subparsers(dest="kind", required=True)
     pop = imp.add_parser("population", parents=[db], help="Einwohnerzahlen je Stadtteil (CSV oder XLSX)")
     pop.add_argument("file", type=Path)
     pop.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT, falls die Datei keinen nennt")
     pop.add_argument("--municipality", help="Name der Kommune, z. B. Lünen")
+    pop.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar='FELD="Spalte"',
+        type=_mapping,
+        help='Spalte für ein Feld festlegen, z. B. --map population="Bevölkerung" '
+        "(Felder: " + ", ".join(MAPPABLE) + ")",
+    )
     geo = imp.add_parser(
         "boundaries", parents=[db], help="Stadtteilgrenzen (GeoJSON, GeoPackage, Shapefile-ZIP)"
     )
@@ -58,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["Stadtteil", "Stadtbezirk"],
         help="Gebietsebene der Grenzen (Standard: Stadtteil)",
     )
+    alloc = imp.add_parser(
+        "allocations", parents=[db], help="Zuweisungen je Zeitraum und Herkunftsland (CSV oder XLSX)"
+    )
+    alloc.add_argument("file", type=Path)
+    alloc.add_argument("--municipality", help="Name der Kommune")
+    quota = imp.add_parser(
+        "quota", parents=[db], help="Aufnahmeverpflichtung und Ist der Bezirksregierung (Spalte Kommune)"
+    )
+    quota.add_argument("file", type=Path)
+    occ = imp.add_parser("occupancy", parents=[db], help="Plätze und Belegung je Unterkunft und Stichtag")
+    occ.add_argument("file", type=Path)
+    occ.add_argument("--municipality", help="Name der Kommune")
     return parser
 
 
@@ -81,6 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     db_path = args.db or default_db_path()
     try:
+        if args.command == "undo":
+            from data.audit import undo_last
+
+            print(undo_last(db_path, args.kind, args.municipality))
+            return 0
+        if args.command == "log":
+            from data.audit import import_log
+
+            import_log(db_path).to_csv(sys.stdout, index=False, lineterminator="\n")
+            return 0
         if args.command == "demo":
             from data.bootstrap import install_demo
 
@@ -89,7 +136,21 @@ def main(argv: list[str] | None = None) -> int:
             from data.population import import_population
 
             municipality = resolve_municipality(args.municipality, db_path, args.file)
-            report = import_population(args.file, db_path, municipality, args.date)
+            report = import_population(args.file, db_path, municipality, args.date, mapping=dict(args.map))
+        elif args.kind == "allocations":
+            from data.allocations import import_allocations
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file)
+            report = import_allocations(args.file, db_path, municipality)
+        elif args.kind == "quota":
+            from data.quota import import_quota
+
+            report = import_quota(args.file, db_path)
+        elif args.kind == "occupancy":
+            from data.occupancy import import_occupancy
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file)
+            report = import_occupancy(args.file, db_path, municipality)
         else:
             from data.boundaries import import_boundaries
 

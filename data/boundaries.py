@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem
-from data.store import STADTTEIL, Store, writing
+from data.store import STADTTEIL, known_districts, writing
 
 
 def import_boundaries(
@@ -32,7 +32,8 @@ def import_boundaries(
         gdf = simplify_boundaries(read_boundaries(path, id_field=id_field, name_field=name_field))
     except BoundaryError as err:
         raise DataImportError(path, str(err)) from err
-    known = _known_districts(db_path, municipality, level)
+    known = known_districts(db_path, municipality)
+    known = known.loc[known["level"] == level, ["district_id", "district"]]
     warnings: list[Problem] = []
     if known.empty:
         matched = gdf.copy()
@@ -52,6 +53,7 @@ def import_boundaries(
             "boundaries", municipality, path.name, hashlib.sha256(path.read_bytes()).hexdigest(), user
         )
         w.ensure_municipality(municipality)
+        w.archive_districts(municipality, matched["district_id"].tolist(), import_id)
         new = matched[~matched["district_id"].isin(known["district_id"])]
         if not new.empty:  # districts the database did not know yet, under the file's names
             w.upsert_districts(municipality, pd.DataFrame(new[["district_id", "name"]]).assign(level=level))
@@ -62,16 +64,6 @@ def import_boundaries(
                 "area_km2": matched["area_km2"].to_numpy(),
             }
         )
-        n = w.set_geometry(municipality, frame)
+        n = w.set_geometry(municipality, frame, import_id)
         w.finish_import(import_id, n, "die bisherigen Grenzen dieser Stadtteile")
     return ImportReport("Grenzen", path.name, municipality, n, warnings=warnings)
-
-
-def _known_districts(db_path: str | Path, municipality: str, level: str) -> pd.DataFrame:
-    if not Path(db_path).exists():
-        return pd.DataFrame(columns=["district_id", "district"])
-    store = Store(db_path)
-    try:
-        return store.districts(municipality, level)[["district_id", "district"]]
-    finally:
-        store.close()

@@ -120,10 +120,12 @@ def _sniff_delimiter(first_line: str) -> str:
     return sep if n else ","
 
 
-def read_table(path: str | Path, payload: bytes | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX file into a frame of strings (header row = row 1, data from row 2).
+def read_table(path: str | Path, payload: bytes | None = None, known: set[str] | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file into a frame of strings; the index holds spreadsheet row numbers.
 
-    `payload` lets the upload page pass bytes; otherwise the file is read from `path`.
+    `payload` lets the upload page pass bytes; otherwise the file is read from `path`. With `known`
+    (normalised header names the importer understands) the header row is searched among the first
+    rows, so title lines above the table and two-row headers in Excel exports are understood.
     """
     path = Path(path)
     name = path.name
@@ -161,10 +163,13 @@ def read_table(path: str | Path, payload: bytes | None = None) -> pd.DataFrame:
     frame = frame.fillna("")
     if frame.empty or frame.shape[0] < 1:
         raise DataImportError(name, "Die Datei enthält keine Tabelle.")
-    header = [str(h).strip() for h in frame.iloc[0].tolist()]
-    body = frame.iloc[1:].copy()
+    at = locate_header(frame, known) if known else 0
+    header = [str(h).strip() for h in frame.iloc[at].tolist()]
+    if at > 0:
+        header = _join_header_rows(frame.iloc[at - 1].tolist(), header)
+    body = frame.iloc[at + 1 :].copy()
     body.columns = _unique(header)
-    body.index = range(2, len(body) + 2)  # spreadsheet row numbers
+    body.index = range(at + 2, at + 2 + len(body))  # spreadsheet row numbers: the first row is 1
     keep = body.apply(lambda row: any(str(v).strip() for v in row), axis=1)
     body = body[keep] if len(body) else body
     # drop columns that are empty in header and body (trailing separators)
@@ -172,6 +177,47 @@ def read_table(path: str | Path, payload: bytes | None = None) -> pd.DataFrame:
         c for c in body.columns if c.startswith("_leer") and not body[c].astype(str).str.strip().any()
     ]
     return body.drop(columns=empty_cols)
+
+
+HEADER_SEARCH_ROWS = 15
+_GENERIC = {
+    "anzahl",
+    "absolut",
+    "insgesamt",
+    "anteil",
+    "anteilin",
+    "prozent",
+    "inprozent",
+    "personen",
+    "gesamt",
+}
+
+
+def locate_header(frame: pd.DataFrame, known: set[str]) -> int:
+    """Index of the row that looks most like the header (most cells the importer knows)."""
+    best, best_score = 0, 0
+    for i in range(min(HEADER_SEARCH_ROWS, len(frame))):
+        cells = [normalise_header(v) for v in frame.iloc[i].tolist() if str(v).strip()]
+        score = sum(c in known or c.startswith("anteil") for c in cells)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _join_header_rows(upper: list, lower: list[str]) -> list[str]:
+    """Two-row headers ("Ausländer:innen" over "Anzahl | Anteil"): the group name where the lower cell is generic."""
+    filled, last = [], ""
+    for cell in upper:
+        last = str(cell).strip() or last
+        filled.append(last)
+    out = []
+    for top, bottom in zip(filled, lower, strict=False):
+        norm = normalise_header(bottom)
+        if top and (not bottom or norm in _GENERIC):
+            out.append(f"Anteil {top}" if norm.startswith(("anteil", "prozent", "inprozent")) else top)
+        else:
+            out.append(bottom)
+    return out
 
 
 def _excel_cell_to_text(value: object) -> str:

@@ -9,6 +9,7 @@ replaces that snapshot.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +18,16 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem
-from data.parsing import find_column, normalise_header, normalise_name, parse_count, parse_date, parse_percent
-from data.store import STADTTEIL, writing
+from data.parsing import (
+    find_column,
+    normalise_header,
+    normalise_name,
+    parse_count,
+    parse_date,
+    parse_percent,
+    read_table,
+)
+from data.store import STADTTEIL, known_districts, writing
 
 
 def _aliases(*names: str) -> set[str]:
@@ -110,12 +119,54 @@ class _Columns:
     shares: dict[str, str]  # count field → "Anteil …" column
 
 
-def _map_columns(frame: pd.DataFrame) -> tuple[_Columns, list[Problem]]:
+MAPPABLE = {
+    "district": "Stadtteil (Name)",
+    "district_id": "Schlüssel des Stadtteils",
+    "reference_date": "Stichtag",
+    "population": "Einwohner:innen",
+    "foreigners": "Ausländer:innen",
+    "migration_background": "Personen mit Migrationshintergrund",
+    "minors": "unter 18 Jahre",
+    "minors_migration_background": "unter 18 mit Migrationshintergrund",
+}
+KNOWN_HEADERS = (
+    KEY_ALIASES
+    | NAME_ALIASES
+    | LEVEL_ALIASES
+    | DATE_ALIASES
+    | YEAR_ALIASES
+    | set().union(*COUNT_ALIASES.values())
+)
+
+
+def _map_columns(
+    frame: pd.DataFrame, mapping: dict[str, str] | None = None
+) -> tuple[_Columns, list[Problem]]:
+    """Find the columns by their usual headers; `mapping` (field → header) overrides for unusual ones."""
     cols = list(frame.columns)
     problems: list[Problem] = []
+    mapping = dict(mapping or {})
+    for field, header in mapping.items():
+        if field not in MAPPABLE:
+            problems.append(
+                Problem(f'Unbekanntes Feld "{field}" in der Zuordnung; möglich: {", ".join(MAPPABLE)}.')
+            )
+        elif header not in cols:
+            problems.append(
+                Problem(
+                    f'Die zugeordnete Spalte "{header}" ({MAPPABLE[field]}) fehlt. '
+                    f"Vorhandene Spalten: {', '.join(cols)}.",
+                    row=1,
+                )
+            )
+    if problems:
+        return _Columns("", None, None, None, None, {}, {}), problems
+    mapped = set(mapping.values())
     shares: dict[str, str] = {}
     plain = []
     for col in cols:
+        if col in mapped:
+            continue
         norm = normalise_header(col)
         if norm.startswith("anteil"):
             rest = norm[len("anteil") :]
@@ -125,8 +176,8 @@ def _map_columns(frame: pd.DataFrame) -> tuple[_Columns, list[Problem]]:
                     break
         else:
             plain.append(col)
-    counts = {f: c for f, a in COUNT_ALIASES.items() if (c := find_column(plain, a))}
-    name = find_column(plain, NAME_ALIASES)
+    counts = {f: c for f, a in COUNT_ALIASES.items() if (c := mapping.get(f) or find_column(plain, a))}
+    name = mapping.get("district") or find_column(plain, NAME_ALIASES)
     if name is None:
         problems.append(
             Problem(
@@ -145,9 +196,9 @@ def _map_columns(frame: pd.DataFrame) -> tuple[_Columns, list[Problem]]:
         )
     columns = _Columns(
         name=name or "",
-        key=find_column(plain, KEY_ALIASES),
+        key=mapping.get("district_id") or find_column(plain, KEY_ALIASES),
         level=find_column(plain, LEVEL_ALIASES),
-        date=find_column(plain, DATE_ALIASES),
+        date=mapping.get("reference_date") or find_column(plain, DATE_ALIASES),
         year=find_column(plain, YEAR_ALIASES),
         counts=counts,
         shares=shares,
@@ -156,14 +207,14 @@ def _map_columns(frame: pd.DataFrame) -> tuple[_Columns, list[Problem]]:
 
 
 def parse_population(
-    frame: pd.DataFrame, municipality: str, reference_date: date | None
+    frame: pd.DataFrame, municipality: str, reference_date: date | None, mapping: dict[str, str] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
     """Validate a population table (strings, index = spreadsheet row numbers).
 
     Returns (districts, counts, problems): districts with district_id, name, level; counts with
     reference_date, district_id and the count columns; every problem found.
     """
-    cols, problems = _map_columns(frame)
+    cols, problems = _map_columns(frame, mapping)
     if problems:
         return pd.DataFrame(), pd.DataFrame(), problems
     municipality_names = {normalise_name(municipality), normalise_name(f"Stadt {municipality}")}
@@ -229,13 +280,53 @@ def parse_population(
     if problems:
         return pd.DataFrame(), pd.DataFrame(), problems
 
-    districts = data.drop_duplicates("district_id", keep="last")[["district_id", "name", "level"]]
+    districts = data.drop_duplicates("district_id", keep="last")[["district_id", "name", "level", "row"]]
+    districts.attrs.update(name_column=cols.name, key_column=cols.key)
     counts = data[["reference_date", "district_id", *[c for c in COUNTS if c in data]]].copy()
     for c in COUNTS:
         counts[c] = (
             counts[c].astype("Int64") if c in counts else pd.array([pd.NA] * len(counts), dtype="Int64")
         )
     return districts.reset_index(drop=True), counts.reset_index(drop=True), []
+
+
+def resolve_districts(
+    districts: pd.DataFrame, counts: pd.DataFrame, known: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+    """Match the file's Stadtteile to those the database knows (from earlier imports or boundaries).
+
+    Without a key column the names are matched to the known keys. Where boundaries exist, a Stadtteil
+    they do not know is refused — usually a typo, or the boundaries are out of date.
+    """
+    if known.empty:
+        return districts, counts, []
+    name_col, key_col = districts.attrs.get("name_column"), districts.attrs.get("key_column")
+    districts, counts = districts.copy(), counts.copy()
+    if key_col is None:
+        by_name = {normalise_name(n): i for i, n in zip(known["district_id"], known["district"], strict=True)}
+        ids = {
+            d: by_name.get(normalise_name(n), d)
+            for d, n in zip(districts["district_id"], districts["name"], strict=True)
+        }
+        districts["district_id"] = districts["district_id"].map(ids)
+        counts["district_id"] = counts["district_id"].map(ids)
+    mapped = known[known["has_geometry"].astype(bool)]
+    problems = []
+    for level, group in districts.groupby("level"):
+        shapes = mapped[mapped["level"] == level]
+        if shapes.empty:
+            continue
+        for rec in group[~group["district_id"].isin(shapes["district_id"])].itertuples():
+            guess = difflib.get_close_matches(rec.name, shapes["district"].tolist(), n=1)
+            hint = f" Meinten Sie „{guess[0]}“?" if guess else ""
+            problems.append(
+                Problem(
+                    f"Der {level} „{rec.name}“ ist in den geladenen Grenzen nicht bekannt.{hint}",
+                    int(rec.row),
+                    key_col or name_col,
+                )
+            )
+    return districts.drop(columns="row"), counts, problems
 
 
 def _check_row(rec: dict, cols: _Columns, row: pd.Series, row_no: int) -> list[Problem]:
@@ -315,16 +406,12 @@ def import_population(
     reference_date: date | None = None,
     user: str | None = None,
     payload: bytes | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportReport:
     """Validate the file, then replace the snapshots it holds in one transaction."""
-    from data.parsing import read_table
-
     path = Path(path)
+    districts, counts = validate_population(path, db_path, municipality, reference_date, payload, mapping)
     payload = payload if payload is not None else _read_bytes(path)
-    frame = read_table(path, payload)
-    districts, counts, problems = parse_population(frame, municipality, reference_date)
-    if problems:
-        raise DataImportError(path, problems)
     dates = sorted(set(counts["reference_date"]))
     with writing(db_path) as w:
         import_id = w.start_import(
@@ -337,17 +424,41 @@ def import_population(
             "AND list_contains(?, reference_date) GROUP BY 1 ORDER BY 1",
             [municipality, dates],
         )
-        w.execute(
-            "DELETE FROM population WHERE municipality = ? AND list_contains(?, reference_date)",
-            [municipality, dates],
+        where = "municipality = ? AND list_contains(?, reference_date)"
+        n = len(counts)
+        w.replace(
+            "population", where, [municipality, dates], counts.assign(municipality=municipality), import_id
         )
-        counts = counts.assign(municipality=municipality)
-        n = w.insert("population", counts, import_id)
+        # detail of the same Stichtage would no longer add up to the new totals: it is replaced too
+        detail_rows = w.replace("population_detail", where, [municipality, dates], pd.DataFrame(), import_id)
         replaced = ", ".join(
             f"Stichtag {pd.Timestamp(d):%d.%m.%Y} ({k} Zeilen)" for d, k in old.itertuples(index=False)
         )
+        if detail_rows:
+            replaced += f"; {detail_rows} Detailzeilen dieser Stichtage"
         w.finish_import(import_id, n, replaced)
     return ImportReport("Bevölkerung", path.name, municipality, n, dates, replaced)
+
+
+def validate_population(
+    path: Path,
+    db_path: str | Path,
+    municipality: str,
+    reference_date: date | None = None,
+    payload: bytes | None = None,
+    mapping: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Everything an import checks, without writing: (districts, counts) or DataImportError."""
+    payload = payload if payload is not None else _read_bytes(path)
+    frame = read_table(path, payload, known=KNOWN_HEADERS)
+    districts, counts, problems = parse_population(frame, municipality, reference_date, mapping)
+    if not problems:
+        districts, counts, problems = resolve_districts(
+            districts, counts, known_districts(db_path, municipality)
+        )
+    if problems:
+        raise DataImportError(path, problems)
+    return districts, counts
 
 
 def _read_bytes(path: Path) -> bytes:

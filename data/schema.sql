@@ -72,8 +72,11 @@ CREATE TABLE IF NOT EXISTS facilities (
     municipality VARCHAR NOT NULL,
     facility     VARCHAR NOT NULL,            -- name of the Unterkunft
     district_id  VARCHAR,
+    import_id    BIGINT,                      -- the occupancy import that last recorded the facility
     PRIMARY KEY (municipality, facility)
 );
+-- Databases built before facilities had an import_id get the column on their next write.
+ALTER TABLE facilities ADD COLUMN IF NOT EXISTS import_id BIGINT;
 
 CREATE TABLE IF NOT EXISTS occupancy (
     municipality   VARCHAR NOT NULL,
@@ -98,4 +101,24 @@ CREATE TABLE IF NOT EXISTS imports (
     imported_by   VARCHAR,
     rows          BIGINT,
     replaced      VARCHAR                     -- what the import replaced, in words
+);
+
+-- Undo: rows an import replaced are moved here (with the id of the import that replaced them), so the
+-- last import of a kind can be taken back exactly.
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS undone_at TIMESTAMP;
+ALTER TABLE districts ADD COLUMN IF NOT EXISTS import_id BIGINT;
+CREATE TABLE IF NOT EXISTS population_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM population LIMIT 0;
+CREATE TABLE IF NOT EXISTS population_detail_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM population_detail LIMIT 0;
+CREATE TABLE IF NOT EXISTS allocations_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM allocations LIMIT 0;
+CREATE TABLE IF NOT EXISTS quotas_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM quotas LIMIT 0;
+CREATE TABLE IF NOT EXISTS occupancy_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM occupancy LIMIT 0;
+CREATE TABLE IF NOT EXISTS districts_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM districts LIMIT 0;
+
+-- Header mappings a planner chose for files whose headers the importer did not know, per municipality.
+CREATE TABLE IF NOT EXISTS column_mappings (
+    municipality VARCHAR NOT NULL,
+    kind         VARCHAR NOT NULL,            -- population | allocations | quota | occupancy | register
+    field        VARCHAR NOT NULL,            -- population, foreigners, ...
+    header       VARCHAR NOT NULL,            -- the file's header text
+    PRIMARY KEY (municipality, kind, field)
 );

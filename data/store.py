@@ -160,8 +160,39 @@ class Store:
     def imports(self, limit: int = 50) -> pd.DataFrame:
         return self.query("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])
 
+    def last_import(self, kind: str, municipality: str | None = None) -> pd.Series | None:
+        """The newest import of a kind that has not been undone (the one `undo` may take back)."""
+        frame = self.query(
+            """SELECT * FROM imports WHERE kind = ? AND undone_at IS NULL AND (? IS NULL OR municipality = ?)
+               ORDER BY import_id DESC LIMIT 1""",
+            [kind, municipality, municipality],
+        )
+        return None if frame.empty else frame.iloc[0]
 
+    def column_mapping(self, municipality: str, kind: str) -> dict[str, str]:
+        """Header mappings chosen earlier for this municipality and kind of file: field → header."""
+        frame = self.query(
+            "SELECT field, header FROM column_mappings WHERE municipality = ? AND kind = ?",
+            [municipality, kind],
+        )
+        return dict(zip(frame["field"], frame["header"], strict=True))
+
+
+ARCHIVED = ("population", "population_detail", "allocations", "quotas", "occupancy", "districts")
 _COUNT_COLUMNS = ["population", "foreigners", "migration_background", "minors", "minors_migration_background"]
+
+
+def known_districts(db_path: str | Path, municipality: str) -> pd.DataFrame:
+    """The districts of a municipality in the database file (all levels); empty if there is none."""
+    if not Path(db_path).exists():
+        return pd.DataFrame(
+            columns=["district_id", "district", "level", "parent_id", "area_km2", "has_geometry"]
+        )
+    store = Store(db_path)
+    try:
+        return store.districts(municipality, None)
+    finally:
+        store.close()
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -194,6 +225,35 @@ class Writer:
             self.con.unregister("_incoming")
         return len(frame)
 
+    def replace(self, table: str, where: str, params: list, frame: pd.DataFrame, import_id: int) -> int:
+        """Move the rows matching `where` to `<table>_archive` (for undo), then insert `frame`.
+
+        Returns the number of rows replaced. `where` is SQL over the table's columns with `?`
+        placeholders; values only ever come in through `params`.
+        """
+        if table not in ARCHIVED:
+            raise ValueError(f"table {table!r} has no archive")
+        replaced = self.con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchall()[0][0]
+        if replaced:
+            self.con.execute(
+                f"INSERT INTO {table}_archive SELECT *, ? FROM {table} WHERE {where}", [import_id, *params]
+            )
+            self.con.execute(f"DELETE FROM {table} WHERE {where}", params)
+        self.insert(table, frame, import_id)
+        return replaced
+
+    def undo(self, import_id: int) -> None:
+        """Take an import back: its rows go, the rows it replaced return."""
+        for table in ARCHIVED:
+            cols = ", ".join(f'"{c}"' for c in self.fetch(f"SELECT * FROM {table} LIMIT 0").columns)
+            self.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
+            self.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {table}_archive WHERE replaced_by = ?",
+                [import_id],
+            )
+            self.execute(f"DELETE FROM {table}_archive WHERE replaced_by = ?", [import_id])
+        self.execute("UPDATE imports SET undone_at = ? WHERE import_id = ?", [datetime.now(), import_id])
+
     def ensure_municipality(
         self, name: str, ags: str | None = None, synthetic: bool = False, source: str | None = None
     ) -> None:
@@ -223,13 +283,22 @@ class Writer:
         finally:
             self.con.unregister("_districts")
 
-    def set_geometry(self, municipality: str, frame: pd.DataFrame) -> int:
+    def archive_districts(self, municipality: str, district_ids: list[str], import_id: int) -> None:
+        """Keep the current rows of these districts, so `undo` can restore their old boundaries."""
+        self.execute(
+            """INSERT INTO districts_archive SELECT *, ? FROM districts
+               WHERE municipality = ? AND list_contains(?, district_id)""",
+            [import_id, municipality, district_ids],
+        )
+
+    def set_geometry(self, municipality: str, frame: pd.DataFrame, import_id: int | None = None) -> int:
         """frame: district_id, geometry (WKB bytes, EPSG:4326), area_km2."""
         n = 0
         for row in frame.itertuples(index=False):
             self.execute(
-                "UPDATE districts SET geometry = ?, area_km2 = ? WHERE municipality = ? AND district_id = ?",
-                [row.geometry, row.area_km2, municipality, row.district_id],
+                """UPDATE districts SET geometry = ?, area_km2 = ?, import_id = ?
+                   WHERE municipality = ? AND district_id = ?""",
+                [row.geometry, row.area_km2, import_id, municipality, row.district_id],
             )
             n += 1
         return n
@@ -237,7 +306,7 @@ class Writer:
     def start_import(
         self, kind: str, municipality: str | None, file_name: str | None, sha256: str | None, user: str | None
     ) -> int:
-        import_id = self.con.execute("SELECT nextval('import_ids')").fetchone()[0]
+        import_id = self.con.execute("SELECT nextval('import_ids')").fetchall()[0][0]
         self.execute(
             """INSERT INTO imports (import_id, kind, municipality, file_name, file_sha256, imported_at,
                                     imported_by, rows) VALUES (?, ?, ?, ?, ?, ?, ?, 0)""",
