@@ -27,6 +27,7 @@ PAGES = {
     "Daten und Methodik": [
         st.Page("pages/daten.py", title="Daten", icon=":material/table:", url_path="daten"),
         st.Page("pages/methodik.py", title="Methodik", icon=":material/menu_book:", url_path="methodik"),
+        st.Page("pages/daten_laden.py", title="Daten laden", icon=":material/upload_file:", url_path="daten-laden"),
     ],
 }
 st.navigation(PAGES, position="hidden" if filters.presentation else "sidebar").run()

@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("kind", choices=["population", "register", "boundaries", "allocations", "quota", "occupancy"])
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
+    sub.add_parser("hash-password", help="Passwort-Hash für .streamlit/secrets.toml erzeugen (fragt das Passwort ab)")
 
     imp = sub.add_parser("import", help="eine Datei importieren").add_subparsers(dest="kind", required=True)
     pop = imp.add_parser("population", parents=[db], help="Einwohnerzahlen je Stadtteil (CSV oder XLSX)")
@@ -95,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     occ = imp.add_parser("occupancy", parents=[db], help="Plätze und Belegung je Unterkunft und Stichtag")
     occ.add_argument("file", type=Path)
     occ.add_argument("--municipality", help="Name der Kommune")
+    reg = imp.add_parser("register", parents=[db],
+                         help="personenbezogener Melderegister-Auszug (CSV), beim Import zu Zählungen verdichtet")
+    reg.add_argument("file", type=Path)
+    reg.add_argument("--date", type=_date, required=True, help="Stichtag des Auszugs JJJJ-MM-TT")
+    reg.add_argument("--municipality", help="Name der Kommune")
+
     return parser
 
 
@@ -118,6 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     db_path = args.db or default_db_path()
     try:
+        if args.command == "hash-password":
+            import getpass
+
+            from data.passwords import hash_password
+
+            password = getpass.getpass("Passwort: ")
+            if len(password) < 10 or password != getpass.getpass("Wiederholen: "):
+                print("Die Passwörter stimmen nicht überein oder sind kürzer als 10 Zeichen.", file=sys.stderr)
+                return 1
+            print(hash_password(password))
+            return 0
         if args.command == "undo":
             from data.audit import undo_last
 
@@ -137,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
 
             municipality = resolve_municipality(args.municipality, db_path, args.file)
             report = import_population(args.file, db_path, municipality, args.date, mapping=dict(args.map))
+        elif args.kind == "register":
+            from data.register import import_register
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file)
+            report = import_register(args.file, db_path, municipality, args.date)
         elif args.kind == "allocations":
             from data.allocations import import_allocations
 

@@ -419,6 +419,8 @@ def import_population(
         )
         w.ensure_municipality(municipality)
         w.upsert_districts(municipality, districts)
+        if mapping:
+            w.save_mapping(municipality, "population", mapping)
         old = w.fetch(
             "SELECT reference_date, count(*) AS n FROM population WHERE municipality = ? "
             "AND list_contains(?, reference_date) GROUP BY 1 ORDER BY 1",

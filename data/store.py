@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 
@@ -254,6 +255,15 @@ class Writer:
             self.execute(f"DELETE FROM {table}_archive WHERE replaced_by = ?", [import_id])
         self.execute("UPDATE imports SET undone_at = ? WHERE import_id = ?", [datetime.now(), import_id])
 
+    def save_mapping(self, municipality: str, kind: str, mapping: dict[str, str]) -> None:
+        """Remember the header a planner chose for each field, for the next file of this kind."""
+        for field, header in mapping.items():
+            self.execute(
+                """INSERT INTO column_mappings VALUES (?, ?, ?, ?)
+                   ON CONFLICT (municipality, kind, field) DO UPDATE SET header = excluded.header""",
+                [municipality, kind, field, header],
+            )
+
     def ensure_municipality(
         self, name: str, ags: str | None = None, synthetic: bool = False, source: str | None = None
     ) -> None:
@@ -327,6 +337,20 @@ def _current_user() -> str:
         return os.environ.get("USER", "unbekannt")
 
 
+_DRY_RUN: ContextVar[bool] = ContextVar("dry_run", default=False)
+
+
+@contextmanager
+def dry_run() -> Iterator[None]:
+    """Inside this block every import runs completely — checks, writes — on a copy that is then thrown
+    away: the upload page's "Prüfen" before the planner confirms."""
+    token = _DRY_RUN.set(True)
+    try:
+        yield
+    finally:
+        _DRY_RUN.reset(token)
+
+
 @contextmanager
 def writing(path: str | Path) -> Iterator[Writer]:
     """One all-or-nothing write: copy → write in a transaction → atomic swap.
@@ -358,7 +382,8 @@ def writing(path: str | Path) -> Iterator[Writer]:
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-            os.replace(tmp, path)
+            if not _DRY_RUN.get():
+                os.replace(tmp, path)
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)

@@ -1,0 +1,127 @@
+"""Daten laden: editors upload a file, see every problem with row and column, then confirm the import."""
+
+from datetime import date
+
+import streamlit as st
+
+from data.audit import KIND_LABELS, undo_last
+from data.errors import DataImportError
+from data.population import MAPPABLE
+from pages.components.access import load
+from pages.components.auth import current_editor, sign_in_form, sign_out
+from pages.components.setup import page_setup
+from pages.components.upload import KINDS, columns_of, preview, problems_table, run_import
+
+page = page_setup("Daten laden")
+f = page.filters
+editor = current_editor()
+if editor is None:
+    st.write(
+        "Neue Daten laden dürfen nur angemeldete Redakteur:innen. Alle anderen Seiten sind ohne Anmeldung lesbar."
+    )
+    sign_in_form()
+    st.stop()
+
+if done := st.session_state.pop("upload_done", None):
+    st.success(done)
+top, out = st.columns([5, 1], vertical_alignment="center")
+top.caption(f"Angemeldet als **{editor}**")
+out.button("Abmelden", on_click=sign_out)
+
+kind = st.selectbox("Art der Datei", list(KINDS), format_func=lambda k: KINDS[k].label, key="upload_kind")
+spec = KINDS[kind]
+left, right = st.columns(2)
+municipality = f.municipality
+if spec.per_municipality:
+    new = left.toggle("Neue Kommune anlegen", key="upload_new_municipality")
+    municipality = (
+        left.text_input("Name der Kommune", key="upload_municipality").strip()
+        if new
+        else left.selectbox("Kommune", [f.municipality], disabled=True)
+    )
+when = None
+if spec.date != "none":
+    hint = "Pflicht" if spec.date == "required" else "falls die Datei keinen Stichtag nennt"
+    when = right.date_input(
+        f"Stichtag ({hint})",
+        value=date(date.today().year - 1, 12, 31),
+        format="DD.MM.YYYY",
+        key="upload_date",
+    )
+
+upload_key = f"upload_file_{st.session_state.get('upload_round', 0)}"
+upload = st.file_uploader("Datei auswählen", type=list(spec.types), key=upload_key)
+if upload is None or not municipality:
+    st.stop()
+payload = upload.getvalue()
+
+try:
+    table, summary = preview(kind, upload.name, payload)
+except DataImportError as err:
+    st.error(str(err))
+    st.stop()
+st.subheader("Vorschau")
+st.caption(summary)
+st.dataframe(table, hide_index=kind != "population")
+
+mapping: dict[str, str] = {}
+if kind == "population":
+    remembered = load(page.store, "column_mapping", municipality, "population")
+    headers = columns_of(upload.name, payload)
+    with st.expander(
+        "Spalten zuordnen (nur nötig, wenn eine Spalte nicht erkannt wird)", expanded=bool(remembered)
+    ):
+        auto = "(automatisch erkennen)"
+        for field, label in MAPPABLE.items():
+            options = [auto, *headers]
+            default = remembered.get(field)
+            choice = st.selectbox(
+                label, options, index=options.index(default) if default in headers else 0, key=f"map_{field}"
+            )
+            if choice != auto:
+                mapping[field] = choice
+
+st.subheader("Prüfung")
+try:
+    checked = run_import(
+        kind, upload.name, payload, page.store.path, municipality, when, mapping, editor, check_only=True
+    )
+except DataImportError as err:
+    st.error(
+        f"Die Datei kann so nicht importiert werden ({len(err.problems)} Fehler). Es wurde nichts geändert."
+    )
+    st.dataframe(problems_table(err), hide_index=True)
+    st.stop()
+st.success(
+    f"Datei geprüft: {checked.rows} Zeilen lassen sich importieren."
+    + (f" Ersetzt würde: {checked.replaced}." if checked.replaced else "")
+)
+for warning in checked.warnings:
+    st.info(warning.message)
+
+if st.button(
+    f"Jetzt importieren ({KIND_LABELS.get(kind, kind)}, {municipality})", type="primary", key="upload_confirm"
+):
+    try:
+        report = run_import(kind, upload.name, payload, page.store.path, municipality, when, mapping, editor)
+    except DataImportError as err:
+        st.error(str(err))
+        st.stop()
+    st.session_state["upload_done"] = report.render()
+    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empty the uploader
+    st.rerun()
+
+st.subheader("Letzte Importe")
+log = load(page.store, "imports", 20)
+st.dataframe(log.drop(columns=["file_sha256"], errors="ignore"), hide_index=True)
+with st.expander("Letzten Import rückgängig machen"):
+    undo_kind = st.selectbox("Art", [k for k in KINDS], format_func=lambda k: KINDS[k].label, key="undo_kind")
+    sure = st.checkbox("Ich will den letzten Import dieser Art zurücknehmen.", key="undo_sure")
+    if st.button("Rückgängig machen", disabled=not sure, key="undo_go"):
+        try:
+            st.session_state["upload_done"] = undo_last(
+                page.store.path, undo_kind, municipality if KINDS[undo_kind].per_municipality else None
+            )
+            st.rerun()
+        except DataImportError as err:
+            st.error(str(err))
