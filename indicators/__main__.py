@@ -1,10 +1,20 @@
 """Command line of the indicators; statistics offices script it, so the output format is fixed.
 
     python -m indicators shares --date YYYY-MM-DD [--municipality NAME] [--db PATH]
+    python -m indicators allocations [--by year|month] [--municipality NAME] [--db PATH]
+    python -m indicators occupancy [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
 
 CSV on stdout (UTF-8, comma): one row per Stadtteil sorted by name, then one row for the whole
 municipality (empty district_id); shares in percent, unrounded. Exit codes: 0 done, 1 no such data,
 2 wrong call.
+
+allocations: `period,country,persons,minors`, one row per period and country (countries by name),
+then one with country `TOTAL`; period `2022` or `2022-03`. `minors` is empty where not known; the
+TOTAL adds the known values and is empty only when none is known. `--by month` needs monthly data:
+years known only as a whole cannot be split, so the command refuses (exit 1) and names those years.
+occupancy: `date,facility,capacity,occupants,occupancy_rate_pct,fehlbeleger,fehlbeleger_share_pct`,
+one row per Stichtag and facility (by name), then one with facility `TOTAL`; dates ISO. Without
+`--date` all Stichtage; with `--date` exactly that Stichtag (exit 1 naming the nearest ones if absent).
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from data.store import Store, default_db_path
+from indicators.allocations import MonthsUnavailable, allocation_table
+from indicators.occupancy import occupancy_table
 from indicators.shares import shares
 
 SHARES_COLUMNS = [
@@ -28,6 +40,11 @@ SHARES_COLUMNS = [
     "migration_background",
     "migration_background_share_pct",
 ]
+ALLOCATIONS_COLUMNS = {"period": "period", "country": "country", "allocated_persons": "persons",
+                       "allocated_minors": "minors"}
+OCCUPANCY_COLUMNS = {"reference_date": "date", "facility": "facility", "capacity": "capacity",
+                     "occupants": "occupants", "occupancy_rate_pct": "occupancy_rate_pct",
+                     "fehlbeleger": "fehlbeleger", "fehlbeleger_share_pct": "fehlbeleger_share_pct"}
 
 
 class CliError(Exception):
@@ -50,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sh = sub.add_parser("shares", parents=[common], help="Ausländer- und MH-Anteile je Stadtteil")
     sh.add_argument("--date", type=_date, required=True, help="Stichtag JJJJ-MM-TT")
+    al = sub.add_parser("allocations", parents=[common], help="Zuweisungen je Zeitraum und Herkunftsland")
+    al.add_argument("--by", choices=["year", "month"], default="year", help="Jahre (Standard) oder Monate")
+    oc = sub.add_parser("occupancy", parents=[common], help="Belegung und Fehlbeleger je Unterkunft")
+    oc.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT (Standard: alle Stichtage)")
     return parser
 
 
@@ -82,6 +103,33 @@ def shares_table(store: Store, municipality: str, when: date) -> pd.DataFrame:
     return shares(counts, municipality_name=municipality)[SHARES_COLUMNS]
 
 
+def allocations_csv(store: Store, municipality: str, by: str) -> pd.DataFrame:
+    rows = store.table("allocations", municipality)
+    if rows.empty:
+        raise CliError(f"Für {municipality} sind keine Zuweisungen geladen (python -m data import allocations).")
+    try:
+        table = allocation_table(rows, by)
+    except MonthsUnavailable as err:
+        raise CliError(str(err)) from None
+    return table[list(ALLOCATIONS_COLUMNS)].rename(columns=ALLOCATIONS_COLUMNS)
+
+
+def occupancy_csv(store: Store, municipality: str, when: date | None) -> pd.DataFrame:
+    rows = store.table("occupancy", municipality)
+    if rows.empty:
+        raise CliError(f"Für {municipality} sind keine Belegungszahlen geladen (python -m data import occupancy).")
+    table = occupancy_table(rows)
+    if when is not None:
+        dates = sorted({d.date() for d in table["reference_date"]})
+        table = table[table["reference_date"] == pd.Timestamp(when)]
+        if table.empty:
+            near = sorted(dates, key=lambda d: abs((d - when).days))[:3]
+            raise CliError(f"Für {municipality} gibt es keine Belegungszahlen zum Stichtag {when.isoformat()}. "
+                           f"Nächste Stichtage: {', '.join(d.isoformat() for d in sorted(near))}.")
+    table = table.assign(reference_date=table["reference_date"].dt.strftime("%Y-%m-%d"))
+    return table[list(OCCUPANCY_COLUMNS)].rename(columns=OCCUPANCY_COLUMNS)
+
+
 def write_csv(frame: pd.DataFrame) -> None:
     frame.to_csv(sys.stdout, index=False, lineterminator="\n", encoding="utf-8")
 
@@ -92,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         store = open_store(args.db)
         try:
             municipality = pick_municipality(store, args.municipality)
-            write_csv(shares_table(store, municipality, args.date))
+            if args.command == "allocations":
+                write_csv(allocations_csv(store, municipality, args.by))
+            elif args.command == "occupancy":
+                write_csv(occupancy_csv(store, municipality, args.date))
+            else:
+                write_csv(shares_table(store, municipality, args.date))
         finally:
             store.close()
     except CliError as err:

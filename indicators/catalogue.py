@@ -281,3 +281,7 @@ def get(key: str) -> Indicator:
 def map_indicators() -> list[str]:
     """Keys of the indicators suitable for a Stadtteil map, in catalogue order."""
     return [key for key, indicator in CATALOGUE.items() if indicator.on_map]
+
+
+# --- Flucht und Unterbringung: defined in indicators/catalogue_refugees.py, which adds them to CATALOGUE.
+import indicators.catalogue_refugees  # noqa: E402, F401
