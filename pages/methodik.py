@@ -20,14 +20,16 @@ st.markdown(
 overview = pd.DataFrame(
     [{"Kennzahl": i.label, "Einheit": i.unit, "Berechnung": i.formula} for i in CATALOGUE.values()]
 )
-st.dataframe(overview, hide_index=True, width="stretch")
-for indicator in CATALOGUE.values():
-    with st.expander(indicator.label):
-        st.markdown(f"**Berechnung:** {indicator.formula}  \n**Einheit:** {indicator.unit}")
-        if indicator.numerator:
-            st.markdown(f"**Zähler:** {indicator.numerator}  \n**Nenner:** {indicator.denominator}")
-        st.markdown(f"**Quelle:** {indicator.source}")
-        st.caption(f"Hinweis: {indicator.caveat}")
+st.dataframe(overview, hide_index=True, width="stretch", height="content")
+st.subheader("Einzelheiten, nach Datenquelle")
+for source in dict.fromkeys(i.source for i in CATALOGUE.values()):
+    st.markdown(f"**{source}**")
+    for indicator in (i for i in CATALOGUE.values() if i.source == source):
+        with st.expander(indicator.label):
+            st.markdown(f"**Berechnung:** {indicator.formula}  \n**Einheit:** {indicator.unit}")
+            if indicator.numerator:
+                st.markdown(f"**Zähler:** {indicator.numerator}  \n**Nenner:** {indicator.denominator}")
+            st.caption(f"Hinweis: {indicator.caveat}")
 
 st.header(f"Stichtage für {f.municipality}")
 if f.dates:

@@ -16,7 +16,7 @@ from pages.components.profile_views import (
     pyramid,
     series,
 )
-from pages.components.sentences import comparison_sentence, foreigner_sentence, migration_sentence
+from pages.components.sentences import bullet_list, profile_sentences
 from pages.components.setup import Chart, page_setup, show_charts
 from pages.components.texts import NO_DATA, source_line
 from pages.components.views import city_row, indicator_table, indicator_values
@@ -43,27 +43,6 @@ place = names[district_id]
 row = table.loc[table["district_id"] == district_id].iloc[0]
 source = source_line(f.source, f.date_text)
 
-st.subheader(place)
-st.markdown(
-    "\n".join(
-        f"- {s}"
-        for s in (
-            foreigner_sentence(place, row["foreigner_share_pct"]),
-            comparison_sentence(
-                place,
-                row["foreigner_share_pct"],
-                f.municipality,
-                city.get("foreigner_share_pct"),
-                "Ausländeranteil",
-            ),
-            migration_sentence(place, row["migration_background_share_pct"]),
-        )
-        if s
-    )
-)
-profile = profile_table(table, city, district_id, place).rename(columns={TOTAL_LABEL: f.municipality})
-st.dataframe(profile[["Kennzahl", place, f.municipality]], hide_index=True, width="stretch")
-
 charts = []
 district_series, city_lines = series(page.store, f), city_series(page.store, f)
 for key in KEY_SHARES:
@@ -88,11 +67,11 @@ if not mix.empty:
     ages = pyramid(details, district_id)
     title = f"Altersaufbau nach Migrationshintergrund in {place}, {f.municipality}"
     figure = age_pyramid_chart(ages, title=title, source=source, presentation=f.presentation)
-    notes = (
-        ["Personen mit dem Geschlechtseintrag „divers“ sind hier nicht abgebildet."]
-        if (ages["sex"] == "d").any()
-        else []
-    )
+    notes = ["Die Altersgruppen sind unterschiedlich breit: längere Balken können an mehr Jahrgängen liegen."]
+    if (~ages["sex"].isin(["m", "w"]) & (ages["persons"] > 0)).any():
+        notes.append(
+            "Personen mit dem Geschlechtseintrag „divers“ oder ohne Angabe sind hier nicht abgebildet."
+        )
     charts.append(Chart(title, figure, ages, notes))
 
 for key in KEY_SHARES:
@@ -111,6 +90,13 @@ for key in KEY_SHARES:
     )
     charts.append(Chart(title, figure, None, [f"{place} steht auf Rang {fmt_int(rank)} von {len(table)}."]))
 
+if not f.presentation:  # the beamer shows the charts only
+    st.subheader(place)
+    st.markdown(bullet_list(profile_sentences(place, row.to_dict(), f.municipality, city.to_dict())))
+    profile = profile_table(table, city, district_id, place).rename(columns={TOTAL_LABEL: f.municipality})
+    st.dataframe(
+        profile[["Kennzahl", place, f.municipality]], hide_index=True, width="stretch", height="content"
+    )
 show_charts(page, charts, key="profil")
 if mix.empty:
     st.info(

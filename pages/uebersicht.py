@@ -3,17 +3,15 @@
 import streamlit as st
 
 from indicators.catalogue import get
-from pages.components.figures import district_map, ranking_bar
-from pages.components.formatting import fmt_indicator, fmt_int, fmt_number
-from pages.components.profile_views import KEY_SHARES, extremes, segregation
+from pages.components.charts import map_or_ranking
+from pages.components.formatting import fmt_date
+from pages.components.profile_views import KEY_SHARES, extremes, key_figures, segregation
 from pages.components.sentences import (
+    bullet_list,
     extremes_sentence,
-    foreigner_sentence,
-    metric_delta,
-    migration_sentence,
+    markdown_safe,
+    overview_sentences,
     plural,
-    population_sentence,
-    segregation_sentence,
 )
 from pages.components.setup import Chart, page_setup, show_charts
 from pages.components.texts import NO_DATA, NO_GEOMETRY_NOTE, source_line
@@ -35,97 +33,55 @@ city = city_row(page.store, f)
 if table.empty or city is None:
     st.warning(NO_DATA)
     st.stop()
+city = city.to_dict()
 previous = f.previous_date
 d_now, d_before = segregation(page.store, f)
 d_change = d_now - d_before if d_before is not None else None
 
-population, foreigners, mh, dissimilarity = st.columns(4)
-population.metric(
-    "Einwohner:innen",
-    fmt_int(city["population"]),
-    **metric_delta(
-        city.get("population_change"),
-        fmt_indicator(city.get("population_change"), "population_change"),
-        previous,
-    ),
+beamer = st.container()  # on the beamer the map comes first; otherwise after the key figures
+for column, figure in zip(st.columns(4), key_figures(city, d_now, d_change, previous), strict=True):
+    column.metric(**figure)
+st.caption(
+    f"Pfeile: Veränderung gegenüber dem Stichtag {fmt_date(previous)}."
+    if previous
+    else "Kein früherer Stichtag geladen: Veränderungen lassen sich noch nicht zeigen."
 )
-for column, share in zip((foreigners, mh), KEY_SHARES, strict=True):
-    change = city.get(share.removesuffix("_pct") + "_change_pp")
-    column.metric(
-        get(share).label,
-        fmt_indicator(city.get(share), share),
-        help=get(share).formula,
-        **metric_delta(change, fmt_indicator(change, "foreigner_share_change_pp"), previous),
-    )
-dissimilarity.metric(
-    "Segregationsindex",
-    fmt_number(d_now, 1),
-    help=f"{get('dissimilarity').label}: 0 = gleich verteilt, 100 = vollständig getrennt.",
-    **metric_delta(d_change, fmt_number(d_change, 1, signed=True), previous),
-)
-if previous is None:
-    st.caption("Kein früherer Stichtag geladen: Veränderungen lassen sich noch nicht zeigen.")
+st.subheader("Auf einen Blick")
+st.markdown(bullet_list(overview_sentences(f.municipality, city, previous, d_now)))
 
 shown = table[table["district_id"].isin(f.districts)] if f.districts else table
 values = indicator_values(shown, key)
 title = f"{indicator.label} nach {f.level}, {f.municipality}"
-source = source_line(f.source, f.date_text)
 shapes = boundaries(page.store, f)
-notes = [f"{indicator.label} = {indicator.formula}."]
-if shapes is None:
-    figure = ranking_bar(
-        values,
-        indicator,
-        title=title,
-        source=source,
-        presentation=f.presentation,
-        reference=city.get(key),
-        reference_label=f.municipality,
-    )
-    notes.insert(0, NO_GEOMETRY_NOTE)
-else:
-    if f.districts:
-        shapes = shapes[shapes["district_id"].isin(f.districts)]
-    figure = district_map(
-        shapes,
-        values,
-        indicator,
-        title=title,
-        source=source,
-        labels=len(values) <= 30,
-        presentation=f.presentation,
+figure = map_or_ranking(
+    shapes,
+    values,
+    indicator,
+    title=title,
+    source=source_line(f.source, f.date_text),
+    reference=city.get(key),
+    reference_label=f.municipality,
+    presentation=f.presentation,
+)
+notes = [NO_GEOMETRY_NOTE] if shapes is None else []
+with beamer if f.presentation else st.container():
+    show_charts(
+        page,
+        [Chart(title, figure, values, [*notes, f"{indicator.label} = {indicator.formula}."])],
+        "uebersicht",
     )
 
-chart_column, text_column = st.columns([3, 2], gap="large")
-with chart_column:
-    show_charts(page, [Chart(title, figure, values, notes)], key="uebersicht")
-with text_column:
-    st.subheader("Auf einen Blick")
-    sentences = [
-        population_sentence(f.municipality, city["population"], city.get("population_change"), previous),
-        foreigner_sentence(f.municipality, city.get("foreigner_share_pct")),
-        migration_sentence(f.municipality, city.get("migration_background_share_pct")),
-        segregation_sentence(d_now),
-    ]
-    st.markdown("\n".join(f"- {s}" for s in sentences))
-    scope = (
-        f"{len(shown)} ausgewählte {plural(f.level)}"
-        if f.districts
-        else f"alle {len(shown)} {plural(f.level)}"
+st.subheader("Höchste und niedrigste Werte")
+ranked = extremes(shown, key)
+if not ranked.empty:
+    top, bottom = ranked.iloc[0], ranked.iloc[-1]
+    highest, lowest = (top["Stadtteil"], top["value"]), (bottom["Stadtteil"], bottom["value"])
+    st.markdown(markdown_safe(extremes_sentence(indicator.label, highest, lowest)))
+    scope = f"ausgewählte {plural(f.level)}" if f.districts else f"alle {plural(f.level)}"
+    st.caption(f"{indicator.label}, {len(shown)} {scope}; Rang 1 = höchster Wert.")
+    st.dataframe(
+        ranked.drop(columns="value").rename(columns={"Stadtteil": f.level}),
+        column_config={"Rang": st.column_config.NumberColumn(width="small")},
+        hide_index=True,
+        width="content",
     )
-    st.subheader("Höchste und niedrigste Werte")
-    st.caption(f"{indicator.label}, {scope}")
-    ranked = extremes(shown, key)
-    if not ranked.empty:
-        top, bottom = ranked.iloc[0], ranked.iloc[-1]
-        st.markdown(
-            extremes_sentence(
-                indicator.label, (top["Stadtteil"], top["value"]), (bottom["Stadtteil"], bottom["value"])
-            )
-        )
-        st.dataframe(
-            ranked.drop(columns="value").rename(columns={"Stadtteil": f.level}),
-            column_config={"Rang": st.column_config.NumberColumn(width="small")},
-            hide_index=True,
-            width="stretch",
-        )

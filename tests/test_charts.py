@@ -29,6 +29,7 @@ from pages.components.profile_views import (
     german_headers,
     imports_table,
     indexed,
+    key_figures,
     largest,
     line_frame,
     nationality_mix,
@@ -119,7 +120,8 @@ def test_time_series_lines_reference_dashed_and_german_hover():
     assert "Ausländeranteil: 22,5 %" in fig.data[1].hovertext[1]
     assert "31.12.2020" in fig.data[1].hovertext[1]
     assert fig.layout.separators == ",."
-    assert list(fig.layout.xaxis.ticktext) == ["31.12.2019", "31.12.2020"]
+    assert list(fig.layout.xaxis.ticktext) == ["2019", "2020"]
+    assert fig.layout.xaxis.title.text == "Stichtag (jeweils 31.12.)"
     assert fig.layout.yaxis.ticksuffix == " %"
     assert "T, Lünen" in fig.layout.title.text
     assert any(a.text == "Quelle: X" for a in fig.layout.annotations)
@@ -146,8 +148,17 @@ def test_date_ticks_keep_the_latest_and_thin_out():
     dates = pd.date_range("2010-12-31", periods=15, freq="YE")
     values, texts = date_ticks(dates, max_ticks=8)
     assert len(values) <= 8
-    assert texts[-1] == "31.12.2024"
+    assert texts[-1] == "2024"
     assert date_ticks([]) == ([], [])
+    quarters = pd.to_datetime(["2023-12-31", "2024-03-31", "2024-06-30"])
+    assert date_ticks(quarters)[1] == ["31.12.2023", "31.03.2024", "30.06.2024"]
+
+
+def test_source_line_sits_below_the_axis_title():
+    fig = time_series(_series(), get("foreigner_share_pct"), title="T", source="Quelle: X")
+    (source,) = [a for a in fig.layout.annotations if a.text == "Quelle: X"]
+    assert source.yshift <= -60
+    assert fig.layout.margin.b >= 78
 
 
 def test_nationality_bar_largest_on_top_and_rest_grey():
@@ -206,6 +217,28 @@ def test_extremes_and_largest():
     assert top["Rang"].tolist() == [1, 4]
     assert len(extremes(table, "foreigner_share_pct", n=3)) == 4  # every district once
     assert largest(table, 2) == ["BRA", "ALS"]
+
+
+def test_key_figures_with_and_without_previous_stichtag():
+    city = {
+        "population": 87815,
+        "foreigner_share_pct": 15.098,
+        "migration_background_share_pct": 34.37,
+        "population_change": -412,
+        "foreigner_share_change_pp": 0.44,
+        "migration_background_share_change_pp": -0.04,
+    }
+    figures = key_figures(city, 24.8, -0.26, date(2019, 12, 31))
+    assert [(f["label"], f["value"], f["delta"], f["delta_arrow"]) for f in figures] == [
+        ("Einwohner:innen", "87.815", "−412", "down"),
+        ("Ausländeranteil", "15,1 %", "+0,4 Pp.", "up"),
+        ("Mit Migrationshintergrund", "34,4 %", "±0,0 Pp.", "off"),
+        ("Segregationsindex", "24,8", "−0,3", "down"),
+    ]
+    assert all(f.get("delta_color", "gray") == "gray" for f in figures)
+    alone = key_figures({"population": 87815, "foreigner_share_pct": 15.1}, 24.8, None, None)
+    assert [f["value"] for f in alone] == ["87.815", "15,1 %", "–", "24,8"]
+    assert not any("delta" in f for f in alone)
 
 
 def test_profile_table_district_beside_city():

@@ -90,9 +90,17 @@ def _numbers(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+def _order(node) -> list[str]:
+    """Element types of a tree in the order they appear on the page."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node.type]
+    return [t for key in sorted(children) for t in _order(children[key])]
+
+
 def _text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
-    return "\n".join(parts)
+    return "\n".join(parts).replace("\\*", "*").replace("\u00a0", " ")
 
 
 # --- every page, both databases ------------------------------------------------------------------
@@ -120,7 +128,7 @@ def test_uebersicht_luenen_key_figures_and_sentences(monkeypatch, luenen_db):
     assert metrics == {
         "Einwohner:innen": "87.815",
         "Ausländeranteil": "15,1 %",
-        "Anteil mit Migrationshintergrund": "34,4 %",
+        "Mit Migrationshintergrund": "34,4 %",
         "Segregationsindex": metrics["Segregationsindex"],
     }
     assert all(not m.proto.delta for m in at.metric), "one Stichtag: no change to show"
@@ -145,7 +153,7 @@ def test_uebersicht_demo_shows_changes_with_german_deltas(monkeypatch, demo_db):
     assert all(deltas.values()), deltas
     assert deltas["Ausländeranteil"].endswith(" Pp.")
     assert "," in deltas["Ausländeranteil"]
-    assert "gegenüber 31.12.2023" in str(at.metric[0].proto)
+    assert "Pfeile: Veränderung gegenüber dem Stichtag 31.12.2023." in _text(at)
     (figure,) = _figures(at)
     assert figure["data"][0]["type"] == "choropleth"
 
@@ -167,7 +175,7 @@ def test_query_parameters_restore_the_view(monkeypatch, demo_db):
     assert at.selectbox(key="reference_date").value == "2015-12-31"
     assert at.multiselect(key="districts").value == ["011", "012"]
     assert "Stichtag 31.12.2015" in _text(at)
-    assert "gegenüber 31.12.2014" in str(at.metric[0].proto)
+    assert "gegenüber dem Stichtag 31.12.2014" in _text(at)
     at.selectbox(key="reference_date").set_value("2020-12-31").run()
     assert at.query_params["stichtag"] in ("2020-12-31", ["2020-12-31"])
 
@@ -217,6 +225,15 @@ def test_profil_on_stadtbezirk_level_uses_detail_of_the_stadtteile(monkeypatch, 
     assert at.selectbox(key="profile_district").value == "01"
     titles = [f["layout"]["title"]["text"] for f in _figures(at)]
     assert any("Staatsangehörigkeiten in Mitte" in t for t in titles)
+
+
+def test_presentation_mode_puts_the_map_first(monkeypatch, demo_db):
+    at = _app(monkeypatch, demo_db, praesentation="1")
+    order = _order(at.main)
+    assert order.index("plotly_chart") < order.index("metric")
+    assert not at.sidebar.children or at.toggle(key="presentation").value is True
+    (figure,) = _figures(at)
+    assert figure["layout"]["font"]["size"] >= 20
 
 
 def test_presentation_mode_one_chart_large_type(monkeypatch, demo_db):

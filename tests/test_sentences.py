@@ -7,11 +7,13 @@ from datetime import date
 
 import pytest
 
+from pages.components import sentences as _sentences
 from pages.components.sentences import (
     FRACTIONS,
     comparison_sentence,
     extremes_sentence,
     foreigner_sentence,
+    markdown_safe,
     metric_delta,
     migration_sentence,
     plural,
@@ -19,6 +21,17 @@ from pages.components.sentences import (
     segregation_sentence,
     share_phrase,
 )
+
+
+def _plain(function):
+    """The sentences keep number and "%" together with a no-break space; compare with plain spaces."""
+    return lambda *args: function(*args).replace("\u00a0", " ")
+
+
+foreigner_sentence = _plain(foreigner_sentence)
+migration_sentence = _plain(migration_sentence)
+comparison_sentence = _plain(comparison_sentence)
+extremes_sentence = _plain(extremes_sentence)
 
 
 @pytest.mark.parametrize(
@@ -120,16 +133,17 @@ def test_metric_delta_sets_the_arrow_itself():
     """Streamlit only knows "-" as a minus; our texts use "−", so the arrow is explicit."""
     before = date(2019, 12, 31)
     down = metric_delta(-0.4, "−0,4 Pp.", before)
-    assert down == {
-        "delta": "−0,4 Pp.",
-        "delta_arrow": "down",
-        "delta_color": "gray",
-        "delta_description": "gegenüber 31.12.2019",
-    }
+    assert down == {"delta": "−0,4 Pp.", "delta_arrow": "down", "delta_color": "gray"}
     assert metric_delta(412, "+412", before)["delta_arrow"] == "up"
     assert metric_delta(0.01, "±0,0 Pp.", before)["delta_arrow"] == "off"
     assert metric_delta(0.4, "+0,4 Pp.", None) == {}
     assert metric_delta(float("nan"), "–", before) == {}
+
+
+def test_markdown_safe_and_no_break_before_the_unit():
+    text = _sentences.foreigner_sentence("A", 20.0)
+    assert "20,0\u00a0%" in text
+    assert markdown_safe("jede*r und jede*r") == "jede\\*r und jede\\*r"
 
 
 def test_plural():

@@ -6,12 +6,13 @@ beamer) and pre-formats its hover texts in German, so plotly never prints an Eng
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import plotly.graph_objects as go
 
 from indicators.catalogue import OTHER_LABEL, PERCENT, Indicator
 from indicators.nationalities import sort_age_groups
-from pages.components.figures import ACCENT, TEXT_COLOUR, ranking_bar, style
+from pages.components.figures import ACCENT, TEXT_COLOUR, district_map, ranking_bar, style
 from pages.components.formatting import fmt_date, fmt_indicator, fmt_int, fmt_number, fmt_pct
 
 #: colour-blind safe line colours (Okabe–Ito without black/yellow); the municipality is black, dashed
@@ -24,14 +25,33 @@ STATUS = {"mit": "mit Migrationshintergrund", "ohne": "ohne Migrationshintergrun
 MAX_DATE_TICKS = 8
 
 
+def year_ends(dates: pd.Series | list) -> bool:
+    """True when every Stichtag is a 31.12. (then a year names it unambiguously)."""
+    stamps = pd.to_datetime(pd.Series(list(dates))).dropna()
+    return bool(len(stamps)) and bool(((stamps.dt.month == 12) & (stamps.dt.day == 31)).all())
+
+
 def date_ticks(dates: pd.Series | list, max_ticks: int = MAX_DATE_TICKS) -> tuple[list, list[str]]:
-    """Tick positions at the Stichtage themselves (thinned to at most `max_ticks`), as 31.12.2020."""
+    """Tick positions at the Stichtage themselves (thinned to at most `max_ticks`, the latest kept),
+    labelled "2020" when all are 31.12., else "30.06.2020"."""
     distinct = sorted(pd.to_datetime(pd.Series(list(dates))).dropna().unique())
     if not distinct:
         return [], []
     step = max(1, -(-len(distinct) // max_ticks))
-    chosen = distinct[::-1][::step][::-1]  # keep the latest Stichtag
+    chosen = distinct[::-1][::step][::-1]
+    if year_ends(distinct):
+        return list(chosen), [str(pd.Timestamp(d).year) for d in chosen]
     return list(chosen), [fmt_date(d) for d in chosen]
+
+
+def room_for_axis_title(fig: go.Figure, source: str, presentation: bool) -> go.Figure:
+    """Move the source line below an x-axis title (`style` puts it where the title would be)."""
+    extra = 30 if presentation else 22
+    for annotation in fig.layout.annotations:
+        if annotation.text == source:
+            annotation.yshift = (annotation.yshift or 0) - extra
+    fig.update_layout(margin={"b": fig.layout.margin.b + extra})
+    return fig
 
 
 def value_text(value: float, indicator: Indicator, index_base: str | None = None) -> str:
@@ -91,7 +111,9 @@ def time_series(
         )
     style(fig, title, source, presentation, height=640 if presentation else 480)
     tickvals, ticktext = date_ticks(frame["reference_date"])
-    fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text="Stichtag")
+    axis_title = "Stichtag (jeweils 31.12.)" if year_ends(frame["reference_date"]) else "Stichtag"
+    fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text=axis_title, tickangle=0)
+    room_for_axis_title(fig, source, presentation)
     if index_base is not None:
         fig.update_yaxes(title_text=f"Index ({index_base} = 100)", tickformat=",.0f")
         fig.add_hline(y=100, line_color="#8a8f94", line_width=1)
@@ -134,7 +156,7 @@ def nationality_bar(frame: pd.DataFrame, *, title: str, source: str, presentatio
     fig.update_layout(showlegend=False, bargap=0.25)
     top = float(frame["persons"].max()) if len(frame) else 1.0
     fig.update_xaxes(title_text="Personen", tickformat=",d", range=[0, top * 1.3])
-    return fig
+    return room_for_axis_title(fig, source, presentation)
 
 
 def age_pyramid_chart(
@@ -186,18 +208,53 @@ def age_pyramid_chart(
     )
     fig.update_yaxes(title_text="Alter (Jahre)", type="category")
     size = 20 if presentation else 13
-    for text, x in (("◀ Männer", 0.02), ("Frauen ▶", 0.98)):
+    for text, x in (("◀ Männer", 0.0), ("Frauen ▶", 1.0)):
         fig.add_annotation(
             text=f"<b>{text}</b>",
             xref="paper",
             yref="paper",
             x=x,
-            y=0.02,
+            y=1.0,
             xanchor="left" if x < 0.5 else "right",
+            yanchor="bottom",
             showarrow=False,
             font={"size": size},
         )
-    return fig
+    return room_for_axis_title(fig, source, presentation)
+
+
+def map_or_ranking(
+    shapes: gpd.GeoDataFrame | None,
+    values: pd.DataFrame,
+    indicator: Indicator,
+    *,
+    title: str,
+    source: str,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    presentation: bool = False,
+) -> go.Figure:
+    """The district map, or the ranking bar where no boundaries are loaded (as on the Karte page)."""
+    if shapes is None:
+        return ranking_bar(
+            values,
+            indicator,
+            title=title,
+            source=source,
+            reference=reference,
+            reference_label=reference_label,
+            presentation=presentation,
+        )
+    shapes = shapes[shapes["district_id"].isin(values["district_id"])]
+    return district_map(
+        shapes,
+        values,
+        indicator,
+        title=title,
+        source=source,
+        labels=len(values) <= 30,
+        presentation=presentation,
+    )
 
 
 def ranking_highlight(
@@ -223,7 +280,7 @@ def ranking_highlight(
     )
     bar = fig.data[0]
     bar.marker.color = [ACCENT if name == highlight else MUTED for name in bar.y]
-    return fig
+    return room_for_axis_title(fig, source, presentation)
 
 
 def _age_label(label: str) -> str:

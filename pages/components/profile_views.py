@@ -19,7 +19,8 @@ from indicators.nationalities import GERMAN, age_pyramid, largest_nationalities
 from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, german_sort_key, municipality_series
 from pages.components.access import load
-from pages.components.formatting import fmt_date, fmt_indicator, fmt_int
+from pages.components.formatting import fmt_date, fmt_indicator, fmt_int, fmt_number
+from pages.components.sentences import metric_delta
 from pages.components.state import Filters
 
 KEY_SHARES = ("foreigner_share_pct", "migration_background_share_pct")
@@ -221,6 +222,43 @@ def text_filter(frame: pd.DataFrame, text: str, columns: list[str]) -> pd.DataFr
         if column in frame:
             mask |= frame[column].astype(str).str.contains(text, case=False, regex=False, na=False)
     return frame.loc[mask]
+
+
+def key_figures(
+    city: dict, dissimilarity: float, dissimilarity_change: float | None, previous: date | None
+) -> list[dict]:
+    """Keyword arguments for four `st.metric` calls: residents, the two shares and the segregation index,
+    each with its German change against the previous Stichtag (none without one)."""
+    figures = [
+        {
+            "label": "Einwohner:innen",
+            "value": fmt_int(city.get("population")),
+            **metric_delta(
+                city.get("population_change"),
+                fmt_indicator(city.get("population_change"), "population_change"),
+                previous,
+            ),
+        }
+    ]
+    for share, label in zip(KEY_SHARES, ("Ausländeranteil", "Mit Migrationshintergrund"), strict=True):
+        change = city.get(share.removesuffix("_pct") + "_change_pp")
+        figures.append(
+            {
+                "label": label,
+                "value": fmt_indicator(city.get(share), share),
+                "help": f"{get(share).label} = {get(share).formula}",
+                **metric_delta(change, fmt_indicator(change, "foreigner_share_change_pp"), previous),
+            }
+        )
+    figures.append(
+        {
+            "label": "Segregationsindex",
+            "value": fmt_number(dissimilarity, 1),
+            "help": f"{get('dissimilarity').label}: 0 = gleich verteilt, 100 = vollständig getrennt.",
+            **metric_delta(dissimilarity_change, fmt_number(dissimilarity_change, 1, signed=True), previous),
+        }
+    )
+    return figures
 
 
 # --- German tables for reading and for downloads -------------------------------------------------

@@ -10,7 +10,16 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from pages.components.formatting import fmt_date, fmt_int, fmt_number, fmt_pct
+from pages.components.formatting import fmt_date, fmt_int, fmt_number
+from pages.components.formatting import fmt_pct as _fmt_pct
+
+NBSP = "\u00a0"
+
+
+def fmt_pct(value: object) -> str:
+    """ "22,5 %" with a no-break space, so a line never breaks between number and unit."""
+    return _fmt_pct(value).replace(" ", NBSP)
+
 
 #: within ±4 % of a fraction (relative) a share is "etwa" that fraction
 ABOUT = 0.04
@@ -153,6 +162,42 @@ def extremes_sentence(label: str, highest: tuple[str, float], lowest: tuple[str,
     )
 
 
+def overview_sentences(place: str, city: dict, previous: date | None, dissimilarity: float) -> list[str]:
+    """The municipality's key figures in words."""
+    return [
+        population_sentence(place, city.get("population"), city.get("population_change"), previous),
+        foreigner_sentence(place, city.get("foreigner_share_pct")),
+        migration_sentence(place, city.get("migration_background_share_pct")),
+        segregation_sentence(dissimilarity),
+    ]
+
+
+def profile_sentences(place: str, district: dict, city_name: str, city: dict) -> list[str]:
+    """What a Stadtteil's two shares mean, and how the foreigner share compares with the city."""
+    sentences = [
+        foreigner_sentence(place, district.get("foreigner_share_pct")),
+        comparison_sentence(
+            place,
+            district.get("foreigner_share_pct"),
+            city_name,
+            city.get("foreigner_share_pct"),
+            "Ausländeranteil",
+        ),
+        migration_sentence(place, district.get("migration_background_share_pct")),
+    ]
+    return [s for s in sentences if s]
+
+
+def bullet_list(sentences: list[str]) -> str:
+    """Markdown bullets, with the gender star escaped."""
+    return "\n".join(f"- {markdown_safe(s)}" for s in sentences)
+
+
+def markdown_safe(text: str) -> str:
+    """Escape the gender star for st.markdown, so "jede*r … jede*r" never turns italic."""
+    return text.replace("*", "\\*")
+
+
 def plural(level: str) -> str:
     """ "Stadtteil" → "Stadtteile", "Stadtbezirk" → "Stadtbezirke"."""
     return level if level.endswith("e") else f"{level}e"
@@ -176,9 +221,4 @@ def metric_delta(change: float | None, text: str, previous: date | None) -> dict
         return {}
     zero = text.startswith("±") or text.lstrip("+").strip("0,. %Pp") == ""
     arrow = "off" if zero else ("up" if change > 0 else "down")
-    return {
-        "delta": text,
-        "delta_arrow": arrow,
-        "delta_color": "gray",
-        "delta_description": f"gegenüber {fmt_date(previous)}",
-    }
+    return {"delta": text, "delta_arrow": arrow, "delta_color": "gray"}
