@@ -448,6 +448,8 @@ def facility_map(
     lon = points.loc[located["district_id"]].x.to_numpy() + 0.004 * nth
     lat = points.loc[located["district_id"]].y.to_numpy() - 0.002 * nth
     names = dict(zip(shapes["district_id"], shapes["district"], strict=True))
+    minx, miny, maxx, maxy = shapes.total_bounds
+    span = (maxx - minx, maxy - miny)  # label sizes relative to the map, which fills the figure
     hover = [
         f"<b>{r.facility}</b> ({names[r.district_id]})<br>{fmt_int(r.occupants)} von {fmt_int(r.capacity)} "
         f"Plätzen belegt ({fmt_pct(r.occupancy_rate_pct)})<br>Fehlbeleger: {fmt_int(r.fehlbeleger)} "
@@ -461,7 +463,7 @@ def facility_map(
             lat=lat,
             mode="markers+text",
             text=located["facility"],
-            textposition=_label_positions(lon, lat, width=0.07, height=0.012),
+            textposition=_label_positions(lon, lat, width=0.4 * span[0], height=0.12 * span[1]),
             textfont={"size": 16 if presentation else 11, "family": FONT, "color": TEXT_COLOUR},
             marker={
                 "size": size * (1.3 if presentation else 1.0),
@@ -474,6 +476,17 @@ def facility_map(
             },
             hovertext=hover,
             hovertemplate="%{hovertext}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    pad = 0.2 * span[0]  # room for labels beside the outline: fitbounds includes these points
+    fig.add_trace(
+        go.Scattergeo(
+            lon=[minx - pad, maxx + pad],
+            lat=[(miny + maxy) / 2] * 2,
+            mode="markers",
+            marker={"opacity": 0},
+            hoverinfo="skip",
             showlegend=False,
         )
     )
