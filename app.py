@@ -10,6 +10,8 @@ st.set_page_config(page_title=APP_TITLE, page_icon="static/favicon.png", layout=
 
 st.session_state["filters"] = filters = sidebar_filters(get_store())
 
+# url_path must equal the file name: before st.navigation first runs, Streamlit resolves a deep link
+# against the pages/ folder (see pages/components/setup.py: _run_router_first).
 PAGES = {
     "Bevölkerung": [
         st.Page("pages/uebersicht.py", title="Übersicht", icon=":material/dashboard:", url_path="uebersicht",
@@ -27,7 +29,7 @@ PAGES = {
     "Daten und Methodik": [
         st.Page("pages/daten.py", title="Daten", icon=":material/table:", url_path="daten"),
         st.Page("pages/methodik.py", title="Methodik", icon=":material/menu_book:", url_path="methodik"),
-        st.Page("pages/daten_laden.py", title="Daten laden", icon=":material/upload_file:", url_path="daten-laden"),
+        st.Page("pages/daten_laden.py", title="Daten laden", icon=":material/upload_file:", url_path="daten_laden"),
     ],
 }
 st.navigation(PAGES, position="hidden" if filters.presentation else "sidebar").run()

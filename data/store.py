@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -50,7 +50,8 @@ class Store:
         if not self.path.exists():
             raise FileNotFoundError(f"Die Datenbank {self.path} existiert nicht.")
         self.stamp = file_stamp(self.path)
-        self._con = duckdb.connect(str(self.path), read_only=True)
+        # the real version file, not the link: DuckDB shares one instance per real path in a process
+        self._con = duckdb.connect(str(self.path.resolve()), read_only=True)
 
     def is_current(self) -> bool:
         """False once an import has replaced the file: open a new Store then."""
@@ -353,23 +354,24 @@ def dry_run() -> Iterator[None]:
 
 @contextmanager
 def writing(path: str | Path) -> Iterator[Writer]:
-    """One all-or-nothing write: copy → write in a transaction → atomic swap.
+    """One all-or-nothing write: copy → write in a transaction → atomic switch to the new version.
 
-    Any exception inside the block discards the copy; the database file is untouched.
-    Writers are serialised by a lock file beside the database.
+    Every write produces a new version file beside the database (`<name>.v<time>`); `path` becomes a
+    symbolic link to it, replaced atomically. Readers that have the old version open keep reading it
+    (and DuckDB, which shares one instance per real file in a process, opens the new one fresh). Any
+    exception inside the block discards the new version; the database is untouched. Writers are
+    serialised by a lock file; the newest KEEP_VERSIONS versions stay as backups.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        tmp.unlink()
+        new = path.with_name(f"{path.name}.v{time.time_ns()}")
+        switched = False
         try:
             if path.exists():
-                shutil.copyfile(path, tmp)
-            con = duckdb.connect(str(tmp))
+                shutil.copyfile(path, new)
+            con = duckdb.connect(str(new))
             try:
                 con.execute(SCHEMA.read_text(encoding="utf-8"))
                 con.begin()
@@ -383,7 +385,25 @@ def writing(path: str | Path) -> Iterator[Writer]:
             finally:
                 con.close()
             if not _DRY_RUN.get():
-                os.replace(tmp, path)
+                link = path.with_name(path.name + ".link")
+                link.unlink(missing_ok=True)
+                link.symlink_to(new.name)
+                os.replace(link, path)
+                switched = True
+                _prune_versions(path)
         finally:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            new.with_name(new.name + ".wal").unlink(missing_ok=True)
+            if not switched:
+                new.unlink(missing_ok=True)
+
+
+KEEP_VERSIONS = 3
+
+
+def _prune_versions(path: Path) -> None:
+    """Delete all but the newest versions (readers that still have one open keep reading it)."""
+    current = path.resolve().name
+    versions = sorted(path.parent.glob(f"{path.name}.v*"), key=lambda p: int(p.name.rsplit(".v", 1)[1]))
+    for old in versions[:-KEEP_VERSIONS]:
+        if old.name != current:
+            old.unlink(missing_ok=True)

@@ -36,6 +36,9 @@ CHART = 'div[data-testid="stPlotlyChart"] .main-svg'
 # pages that show at least one chart on the demo city; the others must show their heading
 CHART_PAGES = {"uebersicht", "karte", "profil", "zeitreihen", "zuweisungen", "unterbringung"}
 
+EDITOR, PASSWORD = "planung", "nur-fuer-den-test-42"
+LUENEN = REPO / "tests" / "data" / "luenen_stadtteile_2020.csv"
+
 pytestmark = pytest.mark.browser
 
 if not CHROMIUM.exists():
@@ -51,6 +54,11 @@ def app_pages() -> list[str]:
     return re.findall(r'url_path="([^"]+)"', (REPO / "app.py").read_text(encoding="utf-8"))
 
 
+def url_of(server: str, path: str) -> str:
+    """The default page (Übersicht) lives at the root; Streamlit answers its own path with "not found"."""
+    return f"{server}/" if path == "uebersicht" else f"{server}/{path}"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,6 +71,10 @@ def server(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
     install_demo(db)
+    from data.passwords import hash_password
+
+    secrets = db.parent / "secrets.toml"
+    secrets.write_text(f'[editors]\n{EDITOR} = "{hash_password(PASSWORD, iterations=1_000)}"\n', encoding="utf-8")
     port = _free_port()
     env = {**os.environ, "INTEGRATIONSMONITOR_DB": str(db)}
     log = open(tmp_path_factory.getbasetemp() / "streamlit.log", "w")  # noqa: SIM115 - closed below
@@ -77,6 +89,8 @@ def server(tmp_path_factory):
             str(port),
             "--server.headless",
             "true",
+            "--secrets.files",
+            str(secrets),
         ],
         cwd=REPO,
         env=env,
@@ -135,8 +149,9 @@ def test_every_page_renders(server, browser, requests_seen):
     pages = app_pages()
     assert {"karte", "uebersicht"} <= set(pages)
     for path in pages:
-        page = _open(browser, requests_seen, f"{server}/{path}")
+        page = _open(browser, requests_seen, url_of(server, path))
         _settle(page, path in CHART_PAGES)
+        assert page.get_by_text("Page not found").count() == 0, path
         assert page.locator('[data-testid="stException"]').count() == 0, (
             f"{path}: Python-Fehler auf der Seite"
         )
@@ -176,8 +191,37 @@ def test_presentation_mode_is_large_and_clean(server, browser, requests_seen, wi
     page.close()
 
 
+def test_editor_uploads_a_register_extract_file(server, browser, requests_seen):
+    page = _open(browser, requests_seen, f"{server}/daten_laden")
+    page.get_by_label("Benutzername").fill(EDITOR)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_text(f"Angemeldet als {EDITOR}").wait_for(timeout=30_000)
+    page.get_by_text("Neue Kommune anlegen").click()
+    name = page.get_by_label("Name der Kommune")
+    name.fill("Lünen")
+    name.press("Enter")
+    year = page.get_by_role("spinbutton", name=re.compile(r"^year, Stichtag"))
+    year.click()
+    page.keyboard.type("2020")
+    page.keyboard.press("Tab")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(LUENEN))
+    page.get_by_text("Datei geprüft: 13 Zeilen").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "daten_laden_geprueft.png"), full_page=True)
+    page.get_by_role("button", name="Jetzt importieren").click()
+    page.get_by_text("13 Zeilen importiert").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "daten_laden_importiert.png"), full_page=True)
+    page.close()
+    # the new municipality is there for every reader, with the published figures
+    page = _open(browser, requests_seen, f"{server}/?gemeinde=L%C3%BCnen")
+    _settle(page, chart=True)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "87.815" in text and "15,1 %" in text
+    page.close()
+
+
 def test_no_request_leaves_the_machine(server, browser, requests_seen):
-    page = _open(browser, requests_seen, f"{server}/uebersicht")
+    page = _open(browser, requests_seen, f"{server}/")
     _settle(page, chart=True)
     page.close()
     assert requests_seen, "no requests were recorded"
