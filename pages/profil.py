@@ -94,9 +94,8 @@ if not f.presentation:  # the beamer shows the charts only
     st.subheader(place)
     st.markdown(bullet_list(profile_sentences(place, row.to_dict(), f.municipality, city.to_dict())))
     profile = profile_table(table, city, district_id, place).rename(columns={TOTAL_LABEL: f.municipality})
-    st.dataframe(
-        profile[["Kennzahl", place, f.municipality]], hide_index=True, width="stretch", height="content"
-    )
+    known = profile[profile[["district_value", "city_value"]].notna().any(axis=1)]
+    st.table(known[["Kennzahl", place, f.municipality]].set_index("Kennzahl"))
 show_charts(page, charts, key="profil")
 if mix.empty:
     st.info(

@@ -77,8 +77,9 @@ if not ranked.empty:
     top, bottom = ranked.iloc[0], ranked.iloc[-1]
     highest, lowest = (top["Stadtteil"], top["value"]), (bottom["Stadtteil"], bottom["value"])
     st.markdown(markdown_safe(extremes_sentence(indicator.label, highest, lowest)))
-    scope = f"ausgewählte {plural(f.level)}" if f.districts else f"alle {plural(f.level)}"
-    st.caption(f"{indicator.label}, {len(shown)} {scope}; Rang 1 = höchster Wert.")
+    n = len(shown)
+    scope = f"{n} ausgewählte {plural(f.level)}" if f.districts else f"alle {n} {plural(f.level)}"
+    st.caption(f"{indicator.label}, {scope}; Rang 1 = höchster Wert.")
     st.dataframe(
         ranked.drop(columns="value").rename(columns={"Stadtteil": f.level}),
         column_config={"Rang": st.column_config.NumberColumn(width="small")},

@@ -245,6 +245,8 @@ def test_profile_table_district_beside_city():
     table = shares(LUENEN)
     city = pd.Series({"population": 87815, "foreigner_share_pct": 13259 / 87815 * 100})
     profile = profile_table(table, city, "BRA", "Brambauer").set_index("key")
+    assert profile.loc["foreigner_share_pct", "Brambauer"] == "22,5\u00a0%"  # kept on one line
+    profile = profile.replace("\u00a0", " ", regex=True)
     assert profile.loc["population", "Brambauer"] == "19.265"
     assert profile.loc["population", "Gesamtstadt"] == "87.815"
     assert profile.loc["foreigner_share_pct", "Brambauer"] == "22,5 %"

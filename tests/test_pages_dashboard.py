@@ -190,7 +190,8 @@ def test_profil_luenen_brambauer_from_the_sidebar(monkeypatch, luenen_db):
     assert "In Brambauer hat gut jede*r Fünfte keine deutsche Staatsangehörigkeit (22,5 %)." in text
     assert "höher als in Lünen insgesamt (22,5 % gegenüber 15,1 %)" in text
     assert "keine Zahlen nach Staatsangehörigkeit" in text
-    profile = at.dataframe[0].value.set_index("Kennzahl")
+    profile = at.table[0].value.replace("\u00a0", " ", regex=True)
+    assert "Minderjährige (unter 18 Jahre)" not in profile.index  # not in the Lünen table
     assert profile.loc["Einwohner:innen", "Brambauer"] == "19.265"
     assert profile.loc["Einwohner:innen", "Lünen"] == "87.815"
     assert profile.loc["Anteil mit Migrationshintergrund", "Brambauer"] == "41,9 %"

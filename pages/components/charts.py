@@ -194,6 +194,7 @@ def age_pyramid_chart(
     ticks = _symmetric_ticks(top)
     style(fig, title, source, presentation, height=640 if presentation else 500)
     fig.update_layout(
+        margin={"t": fig.layout.margin.t + 16},  # legend and Männer/Frauen between title and plot
         barmode="relative",
         bargap=0.08,
         legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"},
@@ -236,7 +237,7 @@ def map_or_ranking(
 ) -> go.Figure:
     """The district map, or the ranking bar where no boundaries are loaded (as on the Karte page)."""
     if shapes is None:
-        return ranking_bar(
+        fig = ranking_bar(
             values,
             indicator,
             title=title,
@@ -245,6 +246,7 @@ def map_or_ranking(
             reference_label=reference_label,
             presentation=presentation,
         )
+        return room_for_axis_title(_room_for_bar_labels(fig, values["value"]), source, presentation)
     shapes = shapes[shapes["district_id"].isin(values["district_id"])]
     return district_map(
         shapes,
@@ -280,7 +282,15 @@ def ranking_highlight(
     )
     bar = fig.data[0]
     bar.marker.color = [ACCENT if name == highlight else MUTED for name in bar.y]
-    return room_for_axis_title(fig, source, presentation)
+    return room_for_axis_title(_room_for_bar_labels(fig, data["value"]), source, presentation)
+
+
+def _room_for_bar_labels(fig: go.Figure, values: pd.Series) -> go.Figure:
+    """Widen the value axis so the text beside the longest bar is not cut off."""
+    top = pd.to_numeric(values, errors="coerce").max()
+    if pd.notna(top) and top > 0:
+        fig.update_xaxes(range=[0, float(top) * 1.15])
+    return fig
 
 
 def _age_label(label: str) -> str:

@@ -145,8 +145,8 @@ def profile_table(table: pd.DataFrame, city: pd.Series | None, district_id: str,
             {
                 "key": key,
                 "Kennzahl": indicator.label,
-                place: text,
-                TOTAL_LABEL: fmt_indicator(city_value, key),
+                place: _keep_unit(text),
+                TOTAL_LABEL: _keep_unit(fmt_indicator(city_value, key)),
                 "district_value": _float(value),
                 "city_value": _float(city_value),
             }
@@ -374,6 +374,11 @@ def imports_table(imports: pd.DataFrame) -> pd.DataFrame:
         out["kind"] = out["kind"].map(lambda k: IMPORT_KINDS.get(k, k))
     out = out.astype(object).where(out.notna() & (out.astype(str) != ""), "–")
     return out.rename(columns=columns)
+
+
+def _keep_unit(text: str) -> str:
+    """No line break between a number and its unit ("15,1 %" stays on one line in narrow tables)."""
+    return text.replace(" %", "\u00a0%").replace(" Pp.", "\u00a0Pp.")
 
 
 def _numeric_if_possible(column: pd.Series) -> pd.Series:
