@@ -7,19 +7,14 @@ degrade gracefully.
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
-import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1 import AppTest
 
-from data.bootstrap import install_demo
 from data.population import import_population
+from tests.apptest import figures, numbers, open_app
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -34,33 +29,6 @@ PAGES = [
 ]
 
 
-class _NavigationPagesManager(PagesManager):
-    """AppTest re-detects the `pages/` folder before every run and then runs a page without app.py
-    (Streamlit's legacy page folder). A real server switches that off with the first
-    `st.navigation` call; do the same here, so every run goes through the router."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def _fresh_app(monkeypatch):
-    monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    install_demo(path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def luenen_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("luenen") / "luenen.duckdb"
@@ -69,25 +37,7 @@ def luenen_db(tmp_path_factory) -> Path:
 
 
 def _app(monkeypatch, db: Path, page: str | None = None, **params: str) -> AppTest:
-    monkeypatch.setenv("INTEGRATIONSMONITOR_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def _numbers(values) -> np.ndarray:
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
-    return np.asarray(values, dtype=float)
+    return open_app(monkeypatch, db, page, query=params)
 
 
 def _order(node) -> list[str]:
@@ -112,9 +62,9 @@ def test_page_renders(request, monkeypatch, page, db):
     at = _app(monkeypatch, request.getfixturevalue(db), page)
     assert at.title, "page heading"
     if page not in ("pages/daten.py", "pages/methodik.py"):
-        figures = _figures(at)
-        assert figures, "at least one chart"
-        for figure in figures:
+        specs = figures(at)
+        assert specs, "at least one chart"
+        for figure in specs:
             assert figure["layout"]["separators"] == ",."
             assert figure["data"], "charts are not empty"
 
@@ -137,7 +87,7 @@ def test_uebersicht_luenen_key_figures_and_sentences(monkeypatch, luenen_db):
     assert "In Lünen hat etwa jede*r Dritte einen Migrationshintergrund (34,4 %)." in text
     assert "Den höchsten Ausländeranteil hat Gahmen (23,3 %), den niedrigsten Niederaden (2,3 %)." in text
     assert "keine Stadtteilgrenzen geladen" in text
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     bar = figure["data"][0]
     assert bar["type"] == "bar" and len(bar["y"]) == 13
     assert "15,1 %" in figure["layout"]["shapes"][0].get("label", {}).get("text", "") or any(
@@ -154,7 +104,7 @@ def test_uebersicht_demo_shows_changes_with_german_deltas(monkeypatch, demo_db):
     assert deltas["Ausländeranteil"].endswith(" Pp.")
     assert "," in deltas["Ausländeranteil"]
     assert "Pfeile: Veränderung gegenüber dem Stichtag 31.12.2023." in _text(at)
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     assert figure["data"][0]["type"] == "choropleth"
 
 
@@ -166,7 +116,7 @@ def test_uebersicht_selection_narrows_map_and_extremes(monkeypatch, demo_db):
     after = at.dataframe[0].value["Stadtteil"].tolist()
     assert sorted(after) == ["Altstadt", "Bahnhofsviertel", "Nordviertel"]
     assert after != before
-    locations = [loc for trace in _figures(at)[0]["data"] for loc in trace.get("locations", [])]
+    locations = [loc for trace in figures(at)[0]["data"] for loc in trace.get("locations", [])]
     assert sorted(locations) == ["011", "012", "021"]
 
 
@@ -196,7 +146,7 @@ def test_profil_luenen_brambauer_from_the_sidebar(monkeypatch, luenen_db):
     assert profile.loc["Einwohner:innen", "Lünen"] == "87.815"
     assert profile.loc["Anteil mit Migrationshintergrund", "Brambauer"] == "41,9 %"
     assert profile.loc["Rang: Ausländeranteil", "Brambauer"] == "3 von 13"
-    titles = [f["layout"]["title"]["text"] for f in _figures(at)]
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
     assert len(titles) == 4  # two time series (one point each) and two rankings, no detail charts
     assert all("Lünen" in t for t in titles)
 
@@ -206,17 +156,17 @@ def test_profil_demo_follows_selection_and_shows_detail(monkeypatch, demo_db):
     assert at.selectbox(key="profile_district").value == "011"  # Altstadt, first by name
     at.multiselect(key="districts").set_value(["032", "011"]).run()
     assert at.selectbox(key="profile_district").value == "032"
-    figures = _figures(at)
-    titles = [f["layout"]["title"]["text"] for f in figures]
+    specs = figures(at)
+    titles = [f["layout"]["title"]["text"] for f in specs]
     assert any("Staatsangehörigkeiten in Zechenfeld" in t for t in titles)
-    pyramid = next(f for f in figures if "Altersaufbau" in f["layout"]["title"]["text"])
-    xs = [_numbers(trace["x"]) for trace in pyramid["data"]]
+    pyramid = next(f for f in specs if "Altersaufbau" in f["layout"]["title"]["text"])
+    xs = [numbers(trace["x"]) for trace in pyramid["data"]]
     assert xs[0].max() <= 0 and xs[2].min() >= 0  # men left, women right
     series = next(
-        f for f in figures if f["layout"]["title"]["text"].startswith("<b>Ausländeranteil: Zechenfeld")
+        f for f in specs if f["layout"]["title"]["text"].startswith("<b>Ausländeranteil: Zechenfeld")
     )
     assert [t["name"] for t in series["data"]] == ["Zechenfeld", "Musterstadt"]
-    assert len(_numbers(series["data"][0]["y"])) == 15
+    assert len(numbers(series["data"][0]["y"])) == 15
     at.selectbox(key="profile_district").set_value("044").run()
     assert "Rosenhügel" in at.subheader[0].value
 
@@ -224,7 +174,7 @@ def test_profil_demo_follows_selection_and_shows_detail(monkeypatch, demo_db):
 def test_profil_on_stadtbezirk_level_uses_detail_of_the_stadtteile(monkeypatch, demo_db):
     at = _app(monkeypatch, demo_db, "pages/profil.py", ebene="Stadtbezirk")
     assert at.selectbox(key="profile_district").value == "01"
-    titles = [f["layout"]["title"]["text"] for f in _figures(at)]
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
     assert any("Staatsangehörigkeiten in Mitte" in t for t in titles)
 
 
@@ -233,18 +183,18 @@ def test_presentation_mode_puts_the_map_first(monkeypatch, demo_db):
     order = _order(at.main)
     assert order.index("plotly_chart") < order.index("metric")
     assert not at.sidebar.children or at.toggle(key="presentation").value is True
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     assert figure["layout"]["font"]["size"] >= 20
 
 
 def test_presentation_mode_one_chart_large_type(monkeypatch, demo_db):
     at = _app(monkeypatch, demo_db, "pages/profil.py", praesentation="1")
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     assert figure["layout"]["font"]["size"] >= 20
     assert figure["layout"]["xaxis"]["tickfont"]["size"] >= 20
     assert "Musterstadt" in figure["layout"]["title"]["text"]
     at.button(key="profil-slide-next").click().run()
-    (second,) = _figures(at)
+    (second,) = figures(at)
     assert second["layout"]["title"]["text"] != figure["layout"]["title"]["text"]
 
 
@@ -253,22 +203,22 @@ def test_presentation_mode_one_chart_large_type(monkeypatch, demo_db):
 
 def test_zeitreihen_default_largest_then_selection_and_index(monkeypatch, demo_db):
     at = _app(monkeypatch, demo_db, "pages/zeitreihen.py")
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     names = [t["name"] for t in figure["data"]]
     assert len(names) == 6 and names[-1] == "Musterstadt"
     assert "die 5 größten" in figure["layout"]["title"]["text"]
     at.multiselect(key="districts").set_value(["011", "012"]).run()
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     assert [t["name"] for t in figure["data"]] == ["Altstadt", "Bahnhofsviertel", "Musterstadt"]
     at.toggle(key="series_indexed").set_value(True).run()
     at.select_slider(key="series_base").set_value("2015-12-31").run()
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     assert "Index 31.12.2015 = 100" in figure["layout"]["title"]["text"]
     altstadt = figure["data"][0]
     at_base = [x[:10] for x in altstadt["x"]].index("2015-12-31")
-    assert _numbers(altstadt["y"])[at_base] == pytest.approx(100)
+    assert numbers(altstadt["y"])[at_base] == pytest.approx(100)
     at.radio(key="series_kind").set_value("Absolute Zahlen").run()
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     assert "Einwohner:innen" in figure["layout"]["title"]["text"]
     assert figure["layout"]["yaxis"]["title"]["text"].startswith("Index")
 
@@ -276,7 +226,7 @@ def test_zeitreihen_default_largest_then_selection_and_index(monkeypatch, demo_d
 def test_zeitreihen_luenen_single_point(monkeypatch, luenen_db):
     at = _app(monkeypatch, luenen_db, "pages/zeitreihen.py")
     assert "liegt nur ein Stichtag vor" in _text(at)
-    (figure,) = _figures(at)
+    (figure,) = figures(at)
     names = [t["name"] for t in figure["data"]]
     assert names == [
         "Brambauer",

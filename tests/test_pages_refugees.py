@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.allocations import import_allocations
-from data.bootstrap import install_demo
 from data.occupancy import import_occupancy
 from data.population import import_population
+from tests.apptest import figures, numbers, open_app
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "data"
 PAGES = ["pages/zuweisungen.py", "pages/unterbringung.py"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    install_demo(db)
-    return db
 
 
 @pytest.fixture(scope="module")
@@ -46,25 +26,7 @@ def kamp_lintfort_db(tmp_path_factory) -> Path:
 
 
 def open_page(monkeypatch, db: Path, page: str, **state) -> AppTest:
-    monkeypatch.setenv("INTEGRATIONSMONITOR_DB", str(db))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def values(array) -> np.ndarray:
-    """A plotly 7 array: a list, or {"dtype", "bdata"} base64."""
-    if isinstance(array, dict) and "bdata" in array:
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-    return np.asarray(array)
+    return open_app(monkeypatch, db, page, state=state)
 
 
 def texts(at: AppTest) -> str:
@@ -82,9 +44,9 @@ def test_kamp_lintfort_allocations_on_the_page(monkeypatch, kamp_lintfort_db):
     assert all("Quelle:" in f["layout"]["annotations"][0]["text"] for f in figs)
     minors = figs[1]["data"]
     assert minors[0]["x"] == ["2021", "2022"]
-    assert values(minors[0]["y"]).tolist() == [61, 445]
-    assert values(minors[1]["y"]).tolist() == [27, 155]
-    stacked = {t["name"]: values(t["y"]).tolist() for t in figs[0]["data"]}
+    assert numbers(minors[0]["y"]).tolist() == [61, 445]
+    assert numbers(minors[1]["y"]).tolist() == [27, 155]
+    stacked = {t["name"]: numbers(t["y"]).tolist() for t in figs[0]["data"]}
     assert stacked["Ukraine"] == [388]  # only in 2022
     assert sum(sum(v) for v in stacked.values()) == 61 + 445
     assert "Nur Jahreszahlen geladen" in texts(at)

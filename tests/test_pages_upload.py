@@ -6,48 +6,41 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.errors import DataImportError
 from data.passwords import hash_password, verify_password
 from data.store import Store
 from pages.components.upload import preview, problems_table, run_import
+from tests.apptest import open_app
 
 LUENEN = Path(__file__).parent / "data" / "luenen_stadtteile_2020.csv"
 HASH = hash_password("geheim-genug-123", iterations=1_000)  # few iterations: a test, not a deployment
 
 
 @pytest.fixture
-def demo_db(tmp_path, monkeypatch):
+def demo_db(tmp_path):
+    """A demo database of this test's own: these tests import into it."""
     from data.bootstrap import install_demo
 
     db = tmp_path / "demo.duckdb"
     install_demo(db)
-    monkeypatch.setenv("INTEGRATIONSMONITOR_DB", str(db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
     return db
 
 
-def _app(secrets: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
-    for key, value in (secrets or {}).items():
-        at.secrets[key] = value
-    at.run()
-    at.switch_page("pages/daten_laden.py").run()
-    return at
+def _app(monkeypatch, db: Path, secrets: dict | None = None) -> AppTest:
+    return open_app(monkeypatch, db, "pages/daten_laden.py", secrets=secrets)
 
 
-def test_readers_see_no_upload_and_a_setup_hint(demo_db):
-    at = _app()
+def test_readers_see_no_upload_and_a_setup_hint(demo_db, monkeypatch):
+    at = _app(monkeypatch, demo_db)
     assert not at.exception
     assert any("hash-password" in w.value for w in at.warning)
     assert not at.get("file_uploader")
 
 
-def test_editor_signs_in_with_password(demo_db):
-    at = _app({"editors": {"planung": HASH}})
+def test_editor_signs_in_with_password(demo_db, monkeypatch):
+    at = _app(monkeypatch, demo_db, {"editors": {"planung": HASH}})
     at.text_input(key="sign_in_name").set_value("planung")
     at.text_input(key="sign_in_password").set_value("falsch")
     at.button[0].click().run()
