@@ -3,7 +3,8 @@
 import streamlit as st
 
 from indicators.catalogue import get, map_indicators
-from pages.components.figures import district_map, is_diverging, ranking_bar
+from pages.components.charts import map_or_ranking
+from pages.components.figures import is_diverging
 from pages.components.setup import Chart, page_setup, show_charts
 from pages.components.texts import (
     DIVERGING_PALETTE,
@@ -42,31 +43,22 @@ title = f"{indicator.label} nach {f.level}, {f.municipality}"
 source = source_line(f.source, f.date_text)
 shapes = boundaries(page.store, f)
 notes = [f"{indicator.label} = {indicator.formula}."]
+city = city_row(page.store, f) if shapes is None else None
+figure = map_or_ranking(
+    shapes,
+    values,
+    indicator,
+    title=title,
+    source=source,
+    presentation=f.presentation,
+    compact=page.compact,
+    reference=city.get(key) if city is not None else None,
+    reference_label=f.municipality,
+    scheme=scheme,
+    k=k,
+    colours=colours,
+    labels=labels,
+)
 if shapes is None:
-    city = city_row(page.store, f)
-    figure = ranking_bar(
-        values,
-        indicator,
-        title=title,
-        source=source,
-        presentation=f.presentation,
-        reference=city.get(key) if city is not None else None,
-        reference_label=f.municipality,
-    )
     notes.insert(0, NO_GEOMETRY_NOTE)
-else:
-    if f.districts:
-        shapes = shapes[shapes["district_id"].isin(f.districts)]
-    figure = district_map(
-        shapes,
-        values,
-        indicator,
-        title=title,
-        source=source,
-        scheme=scheme,
-        k=k,
-        colours=colours,
-        labels=labels,
-        presentation=f.presentation,
-    )
 show_charts(page, [Chart(title, figure, values, notes)], key="karte")

@@ -62,6 +62,7 @@ figure = map_or_ranking(
     reference=city.get(key),
     reference_label=f.municipality,
     presentation=f.presentation,
+    compact=page.compact,
 )
 notes = [NO_GEOMETRY_NOTE] if shapes is None else []
 with beamer if f.presentation else st.container():

@@ -12,7 +12,15 @@ import plotly.graph_objects as go
 
 from indicators.catalogue import OTHER_LABEL, PERCENT, Indicator
 from indicators.nationalities import sort_age_groups
-from pages.components.figures import ACCENT, TEXT_COLOUR, district_map, ranking_bar, style
+from pages.components.figures import (
+    ACCENT,
+    TEXT_COLOUR,
+    district_map,
+    ranking_bar,
+    room_for_axis_title,
+    room_for_bar_labels,
+    style,
+)
 from pages.components.formatting import fmt_date, fmt_indicator, fmt_int, fmt_number, fmt_pct
 
 #: colour-blind safe line colours (Okabe–Ito without black/yellow); the municipality is black, dashed
@@ -42,16 +50,6 @@ def date_ticks(dates: pd.Series | list, max_ticks: int = MAX_DATE_TICKS) -> tupl
     if year_ends(distinct):
         return list(chosen), [str(pd.Timestamp(d).year) for d in chosen]
     return list(chosen), [fmt_date(d) for d in chosen]
-
-
-def room_for_axis_title(fig: go.Figure, source: str, presentation: bool) -> go.Figure:
-    """Move the source line below an x-axis title (`style` puts it where the title would be)."""
-    extra = 30 if presentation else 22
-    for annotation in fig.layout.annotations:
-        if annotation.text == source:
-            annotation.yshift = (annotation.yshift or 0) - extra
-    fig.update_layout(margin={"b": fig.layout.margin.b + extra})
-    return fig
 
 
 def value_text(value: float, indicator: Indicator, index_base: str | None = None) -> str:
@@ -234,10 +232,15 @@ def map_or_ranking(
     reference: float | None = None,
     reference_label: str | None = None,
     presentation: bool = False,
+    compact: bool = False,
+    **map_options,
 ) -> go.Figure:
-    """The district map, or the ranking bar where no boundaries are loaded (as on the Karte page)."""
+    """The district map, or the ranking bar where no boundaries are loaded.
+
+    `map_options` go to `district_map` (scheme, k, colours, labels; names are shown up to 30 districts).
+    """
     if shapes is None:
-        fig = ranking_bar(
+        return ranking_bar(
             values,
             indicator,
             title=title,
@@ -246,16 +249,17 @@ def map_or_ranking(
             reference_label=reference_label,
             presentation=presentation,
         )
-        return room_for_axis_title(_room_for_bar_labels(fig, values["value"]), source, presentation)
     shapes = shapes[shapes["district_id"].isin(values["district_id"])]
+    map_options.setdefault("labels", len(values) <= 30)
     return district_map(
         shapes,
         values,
         indicator,
         title=title,
         source=source,
-        labels=len(values) <= 30,
         presentation=presentation,
+        compact=compact,
+        **map_options,
     )
 
 
@@ -282,15 +286,7 @@ def ranking_highlight(
     )
     bar = fig.data[0]
     bar.marker.color = [ACCENT if name == highlight else MUTED for name in bar.y]
-    return room_for_axis_title(_room_for_bar_labels(fig, data["value"]), source, presentation)
-
-
-def _room_for_bar_labels(fig: go.Figure, values: pd.Series) -> go.Figure:
-    """Widen the value axis so the text beside the longest bar is not cut off."""
-    top = pd.to_numeric(values, errors="coerce").max()
-    if pd.notna(top) and top > 0:
-        fig.update_xaxes(range=[0, float(top) * 1.15])
-    return fig
+    return room_for_axis_title(room_for_bar_labels(fig, data["value"]), source, presentation)
 
 
 def _age_label(label: str) -> str:

@@ -62,6 +62,24 @@ def style(
     return fig
 
 
+def room_for_axis_title(fig: go.Figure, source: str, presentation: bool) -> go.Figure:
+    """Move the source line below an x-axis title (`style` puts it where the title would be)."""
+    extra = 30 if presentation else 22
+    for annotation in fig.layout.annotations:
+        if annotation.text == source:
+            annotation.yshift = (annotation.yshift or 0) - extra
+    fig.update_layout(margin={"b": fig.layout.margin.b + extra})
+    return fig
+
+
+def room_for_bar_labels(fig: go.Figure, values: pd.Series) -> go.Figure:
+    """Widen the value axis so the text beside the longest bar is not cut off."""
+    top = pd.to_numeric(values, errors="coerce").max()
+    if pd.notna(top) and top > 0:
+        fig.update_xaxes(range=[0, float(top) * 1.15])
+    return fig
+
+
 def class_breaks(values: pd.Series, scheme: str = "quantiles", k: int = 5) -> np.ndarray:
     """Upper bounds of the classes (mapclassify); fewer classes when there are fewer distinct values."""
     y = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
@@ -143,6 +161,7 @@ def district_map(
     colours: str = "Blues",
     labels: bool = True,
     presentation: bool = False,
+    compact: bool = False,
 ) -> go.Figure:
     """A classed choropleth of one indicator per district.
 
@@ -199,6 +218,15 @@ def district_map(
         },
         margin={"l": 0, "r": 0},
     )
+    if compact:  # a phone: the legend goes under the map, the source line below it
+        fig.update_layout(
+            legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
+            margin={"b": fig.layout.margin.b + 90},
+        )
+        for annotation in fig.layout.annotations:
+            if annotation.text == source:
+                annotation.yshift = (annotation.yshift or 0) - 90
+                annotation.text = source.replace(" · ", "<br>").replace(", ", ",<br>")
     return fig
 
 
@@ -259,4 +287,4 @@ def ranking_bar(
     style(fig, title, source, presentation, height=max(420, 34 * len(frame) + 160))
     fig.update_layout(showlegend=False, bargap=0.25)
     fig.update_xaxes(title_text=f"{indicator.short_label} ({indicator.unit})", rangemode="tozero")
-    return fig
+    return room_for_axis_title(room_for_bar_labels(fig, frame["value"]), source, presentation)

@@ -35,6 +35,7 @@ class Page:
     store: Store
     filters: Filters
     controls: DeltaGenerator  # where a page puts its own widgets: folded away in presentation mode
+    compact: bool = False  # a phone: charts lay out their legends for a narrow screen
 
 
 @dataclass
@@ -61,7 +62,13 @@ def page_setup(title: str) -> Page:
         if filters.synthetic:
             st.info(SYNTHETIC_NOTE, icon=":material/science:")
         controls = st.container()
-    return Page(store=get_store(), filters=filters, controls=controls)
+    return Page(store=get_store(), filters=filters, controls=controls, compact=_on_phone())
+
+
+def _on_phone() -> bool:
+    """A narrow screen, told by the browser's user agent (the server cannot see the window width)."""
+    agent = st.context.headers.get("User-Agent", "") if st.context.headers else ""
+    return any(mark in agent for mark in ("Mobi", "iPhone", "Android"))
 
 
 def _run_router_first() -> None:
