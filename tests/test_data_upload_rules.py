@@ -159,3 +159,29 @@ def test_header_normalisation_is_stable(text):
 )
 def test_population_header_spellings(spelling):
     assert normalise_header(spelling) in KNOWN_HEADERS
+
+
+@pytest.fixture(scope="module")
+def shared_demo(tmp_path_factory) -> Path:
+    from data.bootstrap import install_demo
+
+    db = tmp_path_factory.mktemp("fuzz") / "demo.duckdb"
+    install_demo(db)
+    return db
+
+
+@pytest.mark.parametrize(
+    "kind", ["population", "register", "allocations", "quota", "occupancy", "boundaries"]
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.binary(max_size=300))
+def test_random_upload_of_any_kind_is_refused_cleanly(shared_demo, kind, payload):
+    from pages.components.upload import run_import
+
+    before = _digest(shared_demo)
+    name = "zufall.geojson" if kind == "boundaries" else "zufall.csv"
+    try:
+        run_import(kind, name, payload, shared_demo, "Musterstadt", STICHTAG, check_only=True)
+    except DataImportError as err:
+        assert "zufall" in str(err)
+    assert _digest(shared_demo) == before
