@@ -1,0 +1,153 @@
+"""Summaries (median, p95) and the RESULTS.md text: machine, sizes, every measurement, every goal."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Why a goal is missed and what would meet it; shown only next to a missed goal.
+EXPLANATIONS = {
+    "shares": "the totals query joins `population` with `districts` twice (own rows and the Stadtbezirk "
+    "roll-up) and sorts by name; with an index-friendly filter on (municipality, reference_date) it is a "
+    "few ms. See benchmarks/README.md.",
+}
+
+
+@dataclass
+class Measurement:
+    key: str
+    label: str
+    values: list[float]
+    unit: str  # "s", "B", "×" or ""
+    goal: tuple[str, float] | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return median(self.values)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.values, 95)
+
+    def met(self) -> bool | None:
+        if self.goal is None or not self.values:
+            return None if self.goal is None else False
+        op, limit = self.goal
+        value = self.p95 if op.startswith("p95") else self.median
+        if op.endswith("≤"):
+            return value <= limit
+        if op.endswith("≥"):
+            return value >= limit
+        return value == limit
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def fmt(value: float, unit: str) -> str:
+    if value != value:  # NaN
+        return "–"
+    if unit == "s":
+        return f"{value * 1000:,.1f} ms" if value < 1 else f"{value:,.2f} s"
+    if unit == "B":
+        return f"{value / 1000:,.0f} KB"
+    if unit == "×":
+        return f"{value:,.0f}×"
+    return f"{value:,.0f}"
+
+
+def machine() -> dict[str, str]:
+    import duckdb
+    import pandas
+    import plotly
+    import streamlit
+
+    def first(path: str, prefix: str) -> str:
+        try:
+            with open(path, encoding="utf-8") as lines:
+                return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(prefix)), "")
+        except OSError:
+            return ""
+
+    cpu = first("/proc/cpuinfo", "model name") or "unknown"
+    mem = int((first("/proc/meminfo", "MemTotal").split() or ["0"])[0])
+    try:
+        chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True,
+                                  timeout=20).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        chromium = "not found"
+    load = os.getloadavg()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "ram": f"{mem / 1024 / 1024:.0f} GiB",
+        "os": platform.platform(),
+        "versions": f"Python {platform.python_version()}, duckdb {duckdb.__version__}, pandas "
+        f"{pandas.__version__}, streamlit {streamlit.__version__}, plotly {plotly.__version__}, {chromium}",
+        "load": f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min) at start",
+    }
+
+
+def render(plan, machine: dict[str, str], results: list[Measurement], elapsed: float) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`python -m benchmarks{' --quick' if plan.name == 'quick' else ''}` — {plan.name} run, "
+        f"{elapsed / 60:.1f} minutes. Written by the runner; see benchmarks/README.md for what each number means.",
+        "",
+        "## Machine",
+        "",
+        *(f"- **{k}**: {v}" for k, v in machine.items()),
+        "",
+    ]
+    by_key = {m.key: m for m in results}
+    if "sizes" in by_key:
+        lines += ["## Sizes", "", by_key["sizes"].note, ""]
+    goals = [m for m in results if m.goal]
+    lines += ["## Goals", "", "| Goal | Measured | Met |", "|---|---|---|"]
+    for m in goals:
+        op, limit = m.goal
+        value = m.p95 if op.startswith("p95") else m.median
+        which = "p95" if op.startswith("p95") else ("median" if len(m.values) > 1 else "")
+        goal = f"{m.label}: {op.replace('p95 ', 'p95 ')} {fmt(limit, m.unit) if m.unit else limit:}"
+        lines.append(f"| {goal} | {fmt(value, m.unit)} {which} | {'✓' if m.met() else '✗'} |")
+    missed = [m for m in goals if not m.met()]
+    if missed:
+        lines += ["", "### Missed goals", ""]
+        for m in missed:
+            lines.append(f"- **{m.label}** — {EXPLANATIONS.get(m.key, 'see benchmarks/README.md.')}")
+    lines += [
+        "",
+        "## Measurements",
+        "",
+        "| Measurement | n | median | p95 | min | max | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in results:
+        if m.key == "sizes":
+            continue
+        vals = m.values
+        lines.append(
+            f"| {m.label} | {len(vals)} | {fmt(m.median, m.unit)} | "
+            + (
+                f"{fmt(m.p95, m.unit)} | {fmt(min(vals), m.unit)} | {fmt(max(vals), m.unit)}"
+                if len(vals) > 1
+                else "| |"
+            )
+            + f" | {m.note} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
