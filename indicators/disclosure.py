@@ -1,0 +1,401 @@
+"""Disclosure control for public views: small counts are hidden, and so is whatever would reveal them.
+
+The rule, as statistical offices apply it (Geheimhaltung):
+
+- **Primary suppression.** A count of 1 up to ``threshold − 1`` persons (default threshold 3, so 1 and
+  2) is never shown. **0 is shown**: "nobody" describes no person. (A 0 can disclose an *attribute* of a
+  group — "all 4 residents aged 80+ of a Stadtteil are German" — but hiding zeros would hide most of a
+  detail table and the row would still tell that the group is small. Pages that publish such fine
+  cross tables should use a higher threshold.) Missing counts stay missing.
+- **Implicit cells.** A value that is not printed but follows from printed ones is protected like a
+  printed one: with population and foreigners shown, Germans = population − foreigners is known, so a
+  Stadtteil with 2 Germans needs protection too. `public_view` models population = foreigners +
+  Germans, population = with + without migration background, MH = foreigners + Germans with MH,
+  population = minors + adults, minors = minors with + without MH, and the municipality total of every
+  column (also of the implicit ones) = the sum over its Stadtteile.
+- **Secondary suppression.** Every relation (a total and its parts) has either no hidden cell or at
+  least two, and no hidden cell is determined by the system of all relations together (checked exactly:
+  a hidden cell must move in some solution of the relations with the published cells fixed, i.e. have
+  a non-zero entry in the null space). Complementary cells are the smallest published parts of a
+  relation that still needs one (non-zero ones first, so the attacker does not learn "0 or 1"); a total
+  is only taken when no part is left.
+- **Derived values.** A share, deviation, location quotient or change computed from a hidden count
+  is hidden as well; ranks are recomputed among the shown shares.
+
+Everything here is pure pandas/numpy. Protect the **whole** table (all Stadtteile, with the municipality
+total) and filter afterwards: the totals still sum over every Stadtteil.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from indicators.shares import COMPARED_SHARES, SHARES
+
+#: Shown instead of a hidden value.
+SUPPRESSED = "•"
+DEFAULT_THRESHOLD = 3
+ENV_THRESHOLD = "INTEGRATIONSMONITOR_THRESHOLD"
+_TOLERANCE = 1e-9
+
+
+def footnote(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """The German footnote for every table, chart and file that shows `SUPPRESSED`."""
+    smallest = "1 oder 2" if threshold == 3 else f"1 bis {threshold - 1}"
+    return (
+        f"{SUPPRESSED} = Wert aus Gründen der Geheimhaltung nicht ausgewiesen: Fallzahl {smallest}, oder "
+        "gesperrt, damit sich ein solcher Wert nicht aus Summen oder Differenzen zurückrechnen lässt. "
+        "Daraus berechnete Anteile werden ebenfalls nicht ausgewiesen."
+    )
+
+
+def default_threshold() -> int:
+    """``$INTEGRATIONSMONITOR_THRESHOLD`` if set (an integer ≥ 1), else 3."""
+    text = os.environ.get(ENV_THRESHOLD, "").strip()
+    if not text:
+        return DEFAULT_THRESHOLD
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"{ENV_THRESHOLD} must be at least 1, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``total`` = sum of ``parts``; cells are keys into the value mapping given to `protect`."""
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
+
+
+def is_sensitive(value: object, threshold: int) -> bool:
+    """A count from 1 to ``threshold − 1`` (0 and missing values are not sensitive)."""
+    return value is not None and not pd.isna(value) and 1 <= float(value) < threshold
+
+
+def protect(
+    values: dict[Hashable, float],
+    relations: Iterable[Relation],
+    threshold: int = DEFAULT_THRESHOLD,
+    published: Iterable[Hashable] | None = None,
+    locked: Iterable[Hashable] = (),
+) -> set[Hashable]:
+    """The published cells to hide (primary and secondary suppression).
+
+    values: every cell of the table, NaN for unknown ones. published: the cells a reader sees (default
+    all); the others are implicit — unknown to the reader, but protected when sensitive. locked:
+    published cells that cannot be hidden here because they are published elsewhere (e.g. the
+    municipality totals when the table has no total row).
+    """
+    keys = list(values)
+    index = {k: i for i, k in enumerate(keys)}
+    x = np.array([np.nan if pd.isna(values[k]) else float(values[k]) for k in keys])
+    shown = np.zeros(len(keys), bool)
+    for k in keys if published is None else published:
+        shown[index[k]] = True
+    shown &= ~np.isnan(x)
+    sensitive = (x >= 1) & (x < threshold)
+    fixed = np.zeros(len(keys), bool)
+    for k in locked:
+        fixed[index[k]] = True
+    sensitive &= ~(shown & fixed)
+    hidden = shown & sensitive
+    rels = [(index[r.total], [index[p] for p in r.parts]) for r in relations]
+    rel_cells = [[t, *parts] for t, parts in rels]
+    by_cell: dict[int, list[int]] = {}
+    for j, cells in enumerate(rel_cells):
+        for c in cells:
+            by_cell.setdefault(c, []).append(j)
+
+    lost = np.zeros(len(keys), bool)  # fixed by locked cells alone: nothing here can protect them
+
+    def protected() -> np.ndarray:
+        return (hidden | (sensitive & ~shown)) & ~lost
+
+    def complement(relation_ids: Iterable[int]) -> int | None:
+        """The smallest published, still shown cell of these relations (parts before totals)."""
+        best = None
+        for j in relation_ids:
+            total, parts = rels[j]
+            for c in parts + [total]:
+                if not shown[c] or hidden[c] or fixed[c]:
+                    continue
+                rank = (c == total, x[c] == 0, x[c], c)
+                if best is None or rank < best[0]:
+                    best = (rank, c)
+        return None if best is None else best[1]
+
+    while True:
+        unknown = ~shown | hidden
+        added = False
+        for j, cells in enumerate(rel_cells):
+            open_cells = [c for c in cells if unknown[c]]
+            if len(open_cells) == 1 and protected()[open_cells[0]]:
+                c = complement([j])
+                if c is not None:
+                    hidden[c] = True
+                    unknown[c] = True
+                    added = True
+        if added:
+            continue
+        determined = _determined(rel_cells, unknown)
+        exposed = [c for c in np.flatnonzero(protected() & determined)]
+        if not exposed and (x[unknown] == 0).any():
+            exposed = _pinned(rel_cells, unknown, x, np.flatnonzero(protected()))
+        if not exposed:
+            return {keys[i] for i in np.flatnonzero(hidden)}
+        c = complement(by_cell.get(exposed[0], []))
+        if c is None:
+            lost[exposed[0]] = True
+        else:
+            hidden[c] = True
+
+
+def _determined(rel_cells: list[list[int]], unknown: np.ndarray) -> np.ndarray:
+    """Unknown cells whose value the relations fix exactly (zero row in the null space)."""
+    columns = np.flatnonzero(unknown)
+    out = np.zeros(len(unknown), bool)
+    if len(columns) == 0:
+        return out
+    position = {c: i for i, c in enumerate(columns)}
+    matrix = np.zeros((max(1, len(rel_cells)), len(columns)))
+    for j, cells in enumerate(rel_cells):
+        for k, c in enumerate(cells):
+            if c in position:
+                matrix[j, position[c]] = -1.0 if k == 0 else 1.0
+    _, singular, vt = np.linalg.svd(matrix)
+    rank = int((singular > _TOLERANCE * max(1.0, singular.max(initial=0))).sum())
+    null = vt[rank:]
+    free = np.abs(null).max(axis=0) > 1e-8 if len(null) else np.zeros(len(columns), bool)
+    out[columns[~free]] = True
+    return out
+
+
+def _pinned(rel_cells: list[list[int]], unknown: np.ndarray, x: np.ndarray, cells: np.ndarray) -> list[int]:
+    """Cells that counts ≥ 0 pin to one value although the equations alone leave them free.
+
+    Only needed when some unknown cell is 0 (otherwise every free direction of the null space can be
+    followed a little way both ways): the smallest and largest value of each cell by linear programming.
+    """
+    from scipy.optimize import linprog
+
+    columns = np.flatnonzero(unknown)
+    position = {c: i for i, c in enumerate(columns)}
+    a_eq = np.zeros((len(rel_cells), len(columns)))
+    b_eq = np.zeros(len(rel_cells))
+    for j, cells_j in enumerate(rel_cells):
+        for k, c in enumerate(cells_j):
+            sign = -1.0 if k == 0 else 1.0
+            if c in position:
+                a_eq[j, position[c]] += sign
+            elif not np.isnan(x[c]):
+                b_eq[j] -= sign * x[c]
+    pinned = []
+    for c in cells:
+        objective = np.zeros(len(columns))
+        objective[position[c]] = 1.0
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        if low.status == 0 and high.status == 0 and -high.fun - low.fun < 1e-6:
+            pinned.append(int(c))
+    return pinned
+
+
+# --- the Stadtteil table ------------------------------------------------------------------------
+
+#: implicit column -> (total, shown part): implicit = total − shown part
+IMPLICIT: dict[str, tuple[str, str]] = {
+    "germans": ("population", "foreigners"),
+    "without_migration_background": ("population", "migration_background"),
+    "germans_with_migration_background": ("migration_background", "foreigners"),
+    "adults": ("population", "minors"),
+    "minors_without_migration_background": ("minors", "minors_migration_background"),
+}
+COUNTS: tuple[str, ...] = (
+    "population",
+    "foreigners",
+    "migration_background",
+    "minors",
+    "minors_migration_background",
+)
+
+
+class PublicTable(NamedTuple):
+    """``masked``: the table with hidden values missing (NA), dtypes kept. ``mask``: True where hidden
+    (same index and columns). Unpack as ``masked, mask = public_view(...)``."""
+
+    masked: pd.DataFrame
+    mask: pd.DataFrame
+
+    @property
+    def any(self) -> bool:
+        return bool(self.mask.to_numpy().any())
+
+    def display(self, formatted: pd.DataFrame) -> pd.DataFrame:
+        """Formatted text (same index, columns a subset or the same) with `SUPPRESSED` where hidden."""
+        out = formatted.copy()
+        for column in out.columns.intersection(self.mask.columns):
+            out[column] = out[column].astype(object).where(~self.mask[column], SUPPRESSED)
+        return out
+
+
+def public_view(
+    table: pd.DataFrame, threshold: int | None = None, previous: pd.DataFrame | None = None
+) -> PublicTable:
+    """The Stadtteil table as the public may see it.
+
+    table: one row per district with count columns (``population``, ``foreigners``, …) and any
+    indicator columns of `indicators.shares` (shares, ``…_deviation_pp``, ``…_lq``, ``…_rank``,
+    ``…_change``, ``…_change_pp``); optionally the municipality row (``district_id`` missing), else
+    the municipality totals are taken as published. previous: the same counts at the previous
+    Stichtag, if changes are shown (a change is hidden when either of its counts is).
+    Never mutates its input.
+    """
+    threshold = default_threshold() if threshold is None else threshold
+    mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+    hidden_counts = _count_mask(table, threshold)
+    for column in hidden_counts.columns:
+        mask[column] = hidden_counts[column]
+    if previous is not None and "district_id" in previous and "district_id" in table:
+        before = _count_mask(previous, threshold)
+        before.index = previous["district_id"].to_numpy()
+        for column in before.columns:
+            hit = table["district_id"].map(before[column].to_dict()).fillna(False).astype(bool)
+            if f"{column}_change" in mask:
+                mask[f"{column}_change"] |= hit.to_numpy()
+            for share, (num, den) in SHARES.items():
+                stem = share.removesuffix("_pct")
+                if column in (num, den) and f"{stem}_change_pp" in mask:
+                    mask[f"{stem}_change_pp"] |= hit.to_numpy()
+    for column in COUNTS:
+        if f"{column}_change" in mask and column in mask:
+            mask[f"{column}_change"] |= mask[column]
+    for share, (num, den) in SHARES.items():
+        if share not in mask:
+            continue
+        hit = mask.get(num, False) | mask.get(den, False)
+        mask[share] |= hit
+        stem = share.removesuffix("_pct")
+        for derived in (f"{stem}_deviation_pp", f"{stem}_lq", f"{stem}_rank", f"{stem}_change_pp"):
+            if derived in mask:
+                mask[derived] |= mask[share]
+    masked = table.copy()
+    for column in mask.columns[mask.any()]:
+        masked[column] = masked[column].mask(mask[column])
+    for share in COMPARED_SHARES + tuple(s for s in SHARES if s not in COMPARED_SHARES):
+        rank = share.removesuffix("_pct") + "_rank"
+        if rank in masked and share in masked and mask[share].any():
+            districts = _district_rows(masked)
+            ranks = masked.loc[districts, share].rank(ascending=False, method="min")
+            masked[rank] = masked[rank].astype("Int64")
+            masked.loc[districts, rank] = ranks.astype("Int64")
+    return PublicTable(masked, mask)
+
+
+def _district_rows(table: pd.DataFrame) -> pd.Series:
+    if "district_id" not in table:
+        return pd.Series(True, index=table.index)
+    return table["district_id"].notna()
+
+
+def _count_mask(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """True for the count cells to hide, with the municipality total and the implicit cells modelled."""
+    counts = [c for c in COUNTS if c in table.columns]
+    districts = _district_rows(table)
+    rows = table.loc[districts, counts].apply(pd.to_numeric).astype("Float64")
+    rows = rows.to_numpy(dtype="float64", na_value=np.nan)
+    total_rows = table.index[~districts]
+    if len(total_rows):
+        total = table.loc[total_rows[0], counts].apply(pd.to_numeric).to_numpy(dtype="float64")
+        total = np.array([np.nan if pd.isna(v) else v for v in total], dtype=float)
+    else:
+        total = rows.sum(axis=0) if len(rows) else np.full(len(counts), np.nan)
+    n = len(rows)
+    values: dict[Hashable, float] = {}
+    published: list[Hashable] = []
+    for j, column in enumerate(counts):
+        for i in range(n):
+            values[(i, column)] = rows[i, j]
+            published.append((i, column))
+        values[("total", column)] = total[j]
+        published.append(("total", column))
+    relations: list[Relation] = []
+    for implicit, (whole, part) in IMPLICIT.items():
+        if whole not in counts or part not in counts:
+            continue
+        diffs = [values[(i, whole)] - values[(i, part)] for i in [*range(n), "total"]]
+        if any(d < 0 for d in diffs if not np.isnan(d)):
+            continue  # the data do not obey this relation (e.g. MH counted another way): not modelled
+        for i, diff in zip([*range(n), "total"], diffs, strict=True):
+            values[(i, implicit)] = diff
+            relations.append(Relation((i, whole), ((i, part), (i, implicit))))
+    columns = {c for _, c in values}
+    for column in columns:
+        relations.append(Relation(("total", column), tuple((i, column) for i in range(n))))
+    locked = [] if len(total_rows) else [("total", c) for c in counts]
+    hidden = protect(values, relations, threshold, published, locked)
+    mask = pd.DataFrame(False, index=table.index, columns=counts)
+    positions = dict(enumerate(table.index[districts]))
+    for i, column in hidden:
+        label = total_rows[0] if i == "total" else positions[i]
+        mask.loc[label, column] = True
+    return mask
+
+
+# --- other tables ----------------------------------------------------------------------------------
+
+
+def suppress_crosstab(
+    table: pd.DataFrame, threshold: int | None = None, total_label: str = "Insgesamt"
+) -> PublicTable:
+    """A two-way table of counts (rows × columns, e.g. age group × sex) published with its row, column
+    and grand totals. Returns the table with a total row and column named ``total_label`` appended
+    (hidden margins, too, are masked: a tiny table may need that) and the mask of the same shape."""
+    threshold = default_threshold() if threshold is None else threshold
+    numbers = table.apply(pd.to_numeric).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    r, c = numbers.shape
+    full = np.full((r + 1, c + 1), np.nan)
+    full[:r, :c] = numbers
+    full[:r, c] = numbers.sum(axis=1)
+    full[r, :c] = numbers.sum(axis=0)
+    full[r, c] = numbers.sum()
+    values: dict[Hashable, float] = {(i, j): full[i, j] for i in range(r + 1) for j in range(c + 1)}
+    relations = [Relation((i, c), tuple((i, j) for j in range(c))) for i in range(r + 1)]
+    relations += [Relation((r, j), tuple((i, j) for i in range(r))) for j in range(c + 1)]
+    hidden = protect(values, relations, threshold)
+    out = table.copy()
+    out[total_label] = full[:r, c]
+    out.loc[total_label] = full[r]
+    mask = pd.DataFrame(False, index=out.index, columns=out.columns)
+    for i, j in hidden:
+        mask.iloc[i, j] = True
+    return PublicTable(out.mask(mask), mask)
+
+
+def suppress_parts(parts: pd.Series, total: float | None = None, threshold: int | None = None) -> PublicTable:
+    """Parts of a published total (e.g. persons per nationality of all foreigners). Parts not listed
+    form an implicit rest = total − Σ parts, protected when small. The total is taken as published
+    (never hidden here). Returns the masked one-column frame and its mask."""
+    threshold = default_threshold() if threshold is None else threshold
+    numbers = pd.to_numeric(parts).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    values: dict[Hashable, float] = {i: v for i, v in enumerate(numbers)}
+    keys: Sequence[Hashable] = list(values)
+    total = float(np.nansum(numbers)) if total is None else float(total)
+    values["total"] = total
+    rest = total - float(np.nansum(numbers))
+    if rest > 0:  # parts not listed: the reader knows their sum, so it is protected like a cell
+        values["rest"] = rest
+    relation = Relation("total", (*keys, "rest") if rest > 0 else tuple(keys))
+    hidden = protect(values, [relation], threshold, published=[*keys, "total"], locked=["total"])
+    frame = parts.to_frame()
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for i in hidden:
+        if i != "total":
+            mask.iloc[i, 0] = True
+    return PublicTable(frame.mask(mask), mask)
