@@ -1,0 +1,209 @@
+"""Static chart export: sizes, what is baked in, and that kaleido's chromium asks no server outside.
+
+The network test starts a recording HTTP proxy on 127.0.0.1 and renders a geo map and a bar chart in a
+fresh process whose chromium is told to use it (choreographer's `CHOREO_PROXY_SERVER`): every http(s)
+request, e.g. to a CDN for the world map or MathJax, would pass it. A control run with kaleido's
+default MathJax shows that the proxy does catch such a request.
+"""
+
+from __future__ import annotations
+
+import socketserver
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import plotly.io as pio
+import pytest
+from shapely.geometry import box
+
+from indicators.catalogue import get
+from pages.components.export import BEAMER, PRINT, TOPOJSON_URL, export_figure, file_name, render
+from pages.components.figures import district_map, ranking_bar
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = "Quelle: Stadt Lünen, Melderegister · Stichtag 31.12.2020"
+NOTE = "Ausländeranteil = Ausländer:innen / Einwohner:innen × 100."
+
+pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
+
+
+def values() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "district_id": ["1", "2", "3"],
+            "district": ["Brambauer", "Lünen-Süd", "Niederaden"],
+            "population": [19265, 7896, 2212],
+            "foreigners": [4344, 1258, 50],
+            "value": [22.55, 15.93, 2.26],
+        }
+    )
+
+
+def bar():
+    return ranking_bar(
+        values(), get("foreigner_share_pct"), title="Ausländeranteil nach Stadtteil", source=SOURCE
+    )
+
+
+def geo_map():
+    shapes = gpd.GeoDataFrame(
+        {"district_id": ["1", "2", "3"], "district": ["Brambauer", "Lünen-Süd", "Niederaden"]},
+        geometry=[
+            box(7.40, 51.60, 7.45, 51.63),
+            box(7.45, 51.60, 7.50, 51.63),
+            box(7.40, 51.56, 7.50, 51.60),
+        ],
+        crs=4326,
+    )
+    return district_map(shapes, values(), get("foreigner_share_pct"), title="Ausländeranteil", source=SOURCE)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_png_has_beamer_and_a4_pixel_sizes():
+    assert BEAMER.pixels == (1920, 1080)
+    assert PRINT.pixels == (3508, 2480)  # A4 landscape at 300 dpi
+    assert png_size(render(bar(), "png", BEAMER, [NOTE])) == (1920, 1080)
+    assert png_size(render(geo_map(), "png", PRINT, [NOTE])) == (3508, 2480)
+
+
+def test_svg_holds_title_source_stichtag_and_notes():
+    svg = render(bar(), "svg", BEAMER, [NOTE, "• = Wert gesperrt"]).decode("utf-8")
+    assert svg.startswith("<svg") and 'viewBox="0 0 960 540"' in svg
+    for text in (
+        "Ausländeranteil nach Stadtteil",
+        "Quelle: Stadt Lünen",
+        "Stichtag 31.12.2020",
+        "Einwohner:innen × 100",
+        "•",
+    ):
+        assert text in svg
+    assert "22,6 %" in svg, "German number format"
+    print_svg = render(bar(), "svg", PRINT).decode("utf-8")
+    assert 'viewBox="0 0 877 620"' in print_svg
+
+
+def test_export_copies_the_figure_and_adds_a_missing_source():
+    fig = bar()
+    before = fig.to_json()
+    out = export_figure(fig, PRINT, [NOTE])
+    assert fig.to_json() == before
+    assert (out.layout.width, out.layout.height) == (877, 620)
+    assert any(NOTE in a.text for a in out.layout.annotations)
+    bare = bar()
+    bare.layout.annotations = ()
+    added = export_figure(bare, BEAMER, source=SOURCE)
+    assert any(a.text == SOURCE for a in added.layout.annotations)
+
+
+def test_file_names_are_plain_ascii():
+    assert file_name("Ausländeranteil nach Stadtteil, Lünen", BEAMER, "png") == (
+        "auslaenderanteil-nach-stadtteil-luenen_beamer.png"
+    )
+
+
+def test_topojson_points_at_the_local_empty_world_files():
+    assert TOPOJSON_URL.startswith("file://") and TOPOJSON_URL.endswith("/")
+    assert pio.defaults.topojson == TOPOJSON_URL
+    folder = Path(TOPOJSON_URL.removeprefix("file://"))
+    assert (folder / "world_110m.json").is_file() and (folder / "world_50m.json").is_file()
+
+
+class _Recorder(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self):
+        self.requests: list[str] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        line = self.rfile.readline(4096).decode("latin-1").strip()
+        if line:
+            self.server.requests.append(line)
+        self.wfile.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+RENDER = """
+import sys
+from tests.test_export import bar, geo_map
+from pages.components import export
+export.BLOCKING_PROXY = sys.argv[2]
+if sys.argv[1] == "control":
+    export.KALEIDO_OPTIONS = {**export.KALEIDO_OPTIONS, "mathjax": None}  # kaleido's default: CDN
+for fig in (geo_map(), bar()):
+    data = export.render(fig, "png", export.BEAMER)
+    assert data[:4] == b"\\x89PNG"
+print("ok")
+"""
+#: chromium's own background calls, which the closed proxy port swallows in production
+CHROMIUM_ITSELF = ("googleapis.com", "google.com", "duckduckgo.com", "gstatic.com")
+
+
+def _render_through_proxy(mode: str) -> list[str]:
+    proxy = _Recorder()
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        done = subprocess.run(
+            [sys.executable, "-c", RENDER, mode, url], cwd=REPO, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+        return proxy.requests
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_chromium_sends_every_request_to_a_closed_local_port(monkeypatch):
+    from choreographer.channels import Pipe
+
+    from pages.components.export import OfflineChromium
+
+    monkeypatch.setenv("CHOREO_PROXY_SERVER", "http://proxy.example:3128")
+    browser = OfflineChromium(Pipe(), "/usr/bin/chromium")
+    browser.pre_open()
+    cli = browser.get_cli()
+    assert [a for a in cli if a.startswith("--proxy-server")] == ["--proxy-server=http://127.0.0.1:9"]
+    assert "--disable-background-networking" in cli and cli[-1] == "--remote-debugging-pipe"
+    assert any(a.startswith("--host-resolver-rules=MAP * ~NOTFOUND") for a in cli)
+
+
+def test_rendering_a_map_requests_nothing_for_the_page():
+    """plotly.js, the world map and MathJax come from files or not at all; whatever chromium still
+    tries on its own goes to the proxy (in production: a closed port)."""
+    requests = _render_through_proxy("offline")
+    page = [r for r in requests if not any(host in r for host in CHROMIUM_ITSELF)]
+    assert page == []
+
+
+def test_the_proxy_would_see_a_cdn_request():
+    assert any("cdnjs.cloudflare.com" in r for r in _render_through_proxy("control"))
+
+
+def _downloads_app():
+    from pages.components.downloads import chart_downloads
+    from pages.components.setup import Chart
+    from tests.test_export import NOTE, bar
+
+    chart_downloads(Chart("Ausländeranteil nach Stadtteil", bar(), None, [NOTE]), key="karte")
+
+
+def test_chart_downloads_offers_png_and_svg_for_beamer_and_print():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_downloads_app).run(timeout=30)
+    assert not at.exception
+    buttons = at.get("download_button")
+    labels = [b.proto.label for b in buttons]
+    assert labels == ["PNG · Beamer", "SVG · Beamer", "PNG · Druck", "SVG · Druck"]
