@@ -1,0 +1,50 @@
+"""Sitzungsbericht: the key charts, a table per chart and the methodology as PowerPoint or PDF."""
+
+import streamlit as st
+
+from indicators.disclosure import default_threshold
+from indicators.report import SelectionError
+from pages.components.report import build_report, write
+from pages.components.setup import page_setup
+
+MIME = {
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "pdf": "application/pdf",
+}
+
+page = page_setup("Sitzungsbericht")
+f = page.filters
+st.markdown(
+    "Ein Bericht für die Vorlage: Karten bzw. Rangfolgen der Anteile, Zeitverlauf, Staatsangehörigkeiten, "
+    "je Grafik eine Tabelle und die Hinweise zur Methodik. Es gelten der Stichtag und die Auswahl der "
+    "Stadtteile in der Seitenleiste. Kleine Fallzahlen sind stets gesperrt (•)."
+)
+fmt = page.controls.radio(
+    "Format", list(MIME), format_func={"pptx": "PowerPoint (PPTX)", "pdf": "PDF (A4 quer)"}.get,
+    horizontal=True, key="report_format",
+)  # fmt: skip
+if f.reference_date is None:
+    st.warning("Für diese Kommune sind keine Bevölkerungszahlen geladen.")
+    st.stop()
+wanted = (f.municipality, f.reference_date, tuple(f.districts), fmt)
+if st.button("Bericht erzeugen", type="primary", icon=":material/description:", key="report_build"):
+    with st.spinner("Grafiken werden gezeichnet …"):
+        try:
+            report = build_report(page.store, f.municipality, f.reference_date, f.districts, level=f.level)
+        except (SelectionError, ValueError) as err:
+            st.error(str(err))
+            st.stop()
+        st.session_state["report_file"] = (wanted, write(report, fmt), report.subtitle)
+built = st.session_state.get("report_file")
+if built and built[0] == wanted:
+    stamp = f.reference_date.isoformat()
+    st.success(f"Bericht fertig: {built[2]}. Fallzahlen unter {default_threshold()} sind gesperrt.")
+    st.download_button(
+        f"{fmt.upper()} herunterladen",
+        data=built[1],
+        file_name=f"sitzungsbericht_{f.municipality}_{stamp}.{fmt}".replace(" ", "_"),
+        mime=MIME[fmt],
+        key="report_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )

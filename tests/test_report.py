@@ -1,0 +1,169 @@
+"""The Sitzungsbericht as a committee gets it: read the PPTX back, render the PDF pages and look."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+from data.demo import DEMO_NAME
+from data.store import Store
+from indicators.disclosure import SUPPRESSED
+from indicators.report import SelectionError, resolve_districts
+
+REPO = Path(__file__).resolve().parents[1]
+LUENEN = REPO / "tests" / "data" / "luenen_stadtteile_2020.csv"
+
+pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    assert run("data", "demo", "--db", str(path)).returncode == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def luenen_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("luenen") / "l.duckdb"
+    done = run("data", "import", "population", str(LUENEN), "--date", "2020-12-31", "--municipality", "Lünen",
+               "--db", str(path))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def slides(data: bytes) -> list[tuple[str, int, list[str]]]:
+    """(title, pictures, all text) per slide."""
+    out = []
+    for slide in Presentation(io.BytesIO(data)).slides:
+        title = slide.shapes.title.text if slide.shapes.title is not None else ""
+        pictures = sum(1 for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
+        texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        for shape in slide.shapes:
+            if shape.has_table:
+                texts += [cell.text for row in shape.table.rows for cell in row.cells]
+        out.append((title, pictures, texts))
+    return out
+
+
+def pdf_pages(path: Path, tmp_path: Path) -> list[np.ndarray]:
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "page")], check=True, timeout=120
+    )
+    files = sorted(tmp_path.glob("page-*.png"))
+    return [np.asarray(Image.open(f).convert("L")) for f in files]
+
+
+def test_demo_pptx_from_the_cli_has_chart_table_and_method_slides(demo_db, tmp_path):
+    out = tmp_path / "bericht.pptx"
+    done = run("indicators", "report", "--format", "pptx", "--out", str(out), "--db", str(demo_db),
+               "--municipality", DEMO_NAME, "--districts", "Kleinholthausen,011")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert re.match(
+        r"Sitzungsbericht geschrieben: .*bericht\.pptx \(PPTX, 10 Folien, 4 Grafiken; ", done.stdout
+    )
+    deck = slides(out.read_bytes())
+    titles = [t for t, _, _ in deck]
+    assert titles == [
+        "Integrationsmonitor – Sitzungsbericht",
+        "Ausländeranteil nach Stadtteil, Musterstadt",
+        "Tabelle: Ausländeranteil nach Stadtteil, Musterstadt",
+        "Anteil mit Migrationshintergrund nach Stadtteil, Musterstadt",
+        "Tabelle: Anteil mit Migrationshintergrund nach Stadtteil, Musterstadt",
+        "Ausländeranteil im Zeitverlauf, Musterstadt",
+        "Tabelle: Ausländeranteil im Zeitverlauf, Musterstadt",
+        "Häufigste Staatsangehörigkeiten, Kleinholthausen, Altstadt",
+        "Tabelle: Häufigste Staatsangehörigkeiten, Kleinholthausen, Altstadt",
+        "Methodik und Hinweise",
+    ]
+    assert [p for _, p, _ in deck] == [0, 1, 0, 1, 0, 1, 0, 1, 0, 0]
+    assert "Musterstadt · Stichtag 31.12.2024 · Kleinholthausen, Altstadt" in " ".join(deck[0][2])
+    table = deck[2][2]
+    assert {"Altstadt", "Kleinholthausen", "Musterstadt", "89.430"} <= set(table)
+    method = " ".join(deck[-1][2])
+    assert "Geheimhaltung" in method and "synthetisch" in method
+
+
+def test_small_stadtteil_report_hides_small_counts(demo_db, tmp_path):
+    from pages.components.report import build_report
+
+    store = Store(demo_db)
+    try:
+        report = build_report(store, DEMO_NAME, districts=["Kleinholthausen"])
+    finally:
+        store.close()
+    nationalities = report.charts[-1]
+    assert SUPPRESSED in nationalities.table.to_numpy()
+    assert any("Geheimhaltung" in n for n in nationalities.notes)
+    persons = [int(v.replace(".", "")) for v in nationalities.table["Personen"] if v != SUPPRESSED]
+    assert min(persons) >= 3
+
+
+def test_luenen_pdf_without_boundaries_uses_bars_and_is_not_blank(luenen_db, tmp_path):
+    out = tmp_path / "luenen.pdf"
+    done = run("indicators", "report", "--format", "pdf", "--out", str(out), "--db", str(luenen_db))
+    assert done.returncode == 0, done.stderr
+    assert "(PDF, 6 Seiten, 2 Grafiken; Lünen · Stichtag 31.12.2020 · alle Stadtteile" in done.stdout
+    pages = pdf_pages(out, tmp_path)
+    assert len(pages) == 6
+    for page in pages:
+        assert page.shape[1] > page.shape[0], "A4 landscape"
+        assert (page < 128).mean() > 0.002, "text or a chart on every page"
+    chart = pages[1]
+    assert (chart < 200).mean() > 0.03, "the bar chart page holds a picture, not a blank"
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Brambauer" in text and "87.815" in text and "15,1 %" in text and "Methodik" in text
+
+
+def test_wrong_selection_or_date_is_a_german_error(luenen_db, tmp_path):
+    done = run("indicators", "report", "--format", "pdf", "--out", str(tmp_path / "x.pdf"), "--db", str(luenen_db),
+               "--districts", "Altstadt")  # fmt: skip
+    assert done.returncode == 1 and "Unbekannte Stadtteile: Altstadt" in done.stderr
+    done = run("indicators", "report", "--format", "pdf", "--out", str(tmp_path / "x.pdf"), "--db", str(luenen_db),
+               "--date", "2019-12-31")  # fmt: skip
+    assert done.returncode == 1 and "keine Daten zum Stichtag 31.12.2019" in done.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_resolve_districts_by_name_or_key():
+    import pandas as pd
+
+    frame = pd.DataFrame({"district_id": ["011", "023"], "district": ["Altstadt", "Kleinholthausen"]})
+    assert resolve_districts(frame, ["kleinholthausen", "011", ""]) == ["023", "011"]
+    assert resolve_districts(frame, None) == []
+    with pytest.raises(SelectionError, match="Nirgendwo"):
+        resolve_districts(frame, ["Nirgendwo"])
+
+
+def test_public_shares_cli_leaves_suppressed_fields_empty(tmp_path):
+    csv = tmp_path / "tiny.csv"
+    csv.write_text("Stadtteil;Einwohner;Ausländer;Migrationshintergrund\nA;900;2;100\nB;5000;300;900\nC;4000;250;700\n",
+                   encoding="utf-8")  # fmt: skip
+    db = tmp_path / "t.duckdb"
+    assert run("data", "import", "population", str(csv), "--date", "2020-12-31", "--municipality", "Tiny",
+               "--db", str(db)).returncode == 0  # fmt: skip
+    exact = run("indicators", "shares", "--date", "2020-12-31", "--db", str(db)).stdout.splitlines()
+    public = run(
+        "indicators", "shares", "--date", "2020-12-31", "--public", "--db", str(db)
+    ).stdout.splitlines()
+    assert exact[0] == public[0] and len(exact) == len(public) == 5
+    row_a = public[1].split(",")
+    assert row_a[3] == "" and row_a[4] == "", "2 foreigners and their share are left empty"
+    assert sum(1 for line in public[1:4] if line.split(",")[3] == "") == 2, "one complementary cell"
+    assert public[4].split(",")[3] == "552", "the municipality total stays"
+    assert exact[1].split(",")[3] == "2"
