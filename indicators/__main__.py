@@ -3,6 +3,8 @@
     python -m indicators shares --date YYYY-MM-DD [--municipality NAME] [--db PATH]
     python -m indicators allocations [--by year|month] [--municipality NAME] [--db PATH]
     python -m indicators occupancy [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
+    python -m indicators report --format pptx|pdf --out FILE [--date YYYY-MM-DD] [--districts A,B]
+                                [--threshold N] [--municipality NAME] [--db PATH]
 
 CSV on stdout (UTF-8, comma): one row per Stadtteil sorted by name, then one row for the whole
 municipality (empty district_id); shares in percent, unrounded. Exit codes: 0 done, 1 no such data,
@@ -15,6 +17,11 @@ years known only as a whole cannot be split, so the command refuses (exit 1) and
 occupancy: `date,facility,capacity,occupants,occupancy_rate_pct,fehlbeleger,fehlbeleger_share_pct`,
 one row per Stichtag and facility (by name), then one with facility `TOTAL`; dates ISO. Without
 `--date` all Stichtage; with `--date` exactly that Stichtag (exit 1 naming the nearest ones if absent).
+shares --public: disclosure control (`indicators.disclosure`): counts below the threshold (default 3,
+`--threshold`, `$INTEGRATIONSMONITOR_THRESHOLD`), the cells hidden to protect them and every share built
+on them are left empty; same columns and rows.
+report: the Sitzungsbericht (PPTX or PDF, always public) for a Stichtag (default: the latest) and
+Stadtteile (names or keys, comma-separated; default: all); one line on stdout names the file written.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import pandas as pd
 
 from data.store import Store, default_db_path
 from indicators.allocations import MonthsUnavailable, allocation_table
+from indicators.disclosure import public_view
 from indicators.occupancy import occupancy_table
 from indicators.shares import shares
 
@@ -67,10 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sh = sub.add_parser("shares", parents=[common], help="Ausländer- und MH-Anteile je Stadtteil")
     sh.add_argument("--date", type=_date, required=True, help="Stichtag JJJJ-MM-TT")
+    sh.add_argument("--public", action="store_true",
+                    help="Geheimhaltung: kleine Fallzahlen und daraus Rückrechenbares bleiben leer")
+    sh.add_argument("--threshold", type=int, default=None,
+                    help="kleinste gezeigte Fallzahl bei --public (Standard 3)")
     al = sub.add_parser("allocations", parents=[common], help="Zuweisungen je Zeitraum und Herkunftsland")
     al.add_argument("--by", choices=["year", "month"], default="year", help="Jahre (Standard) oder Monate")
     oc = sub.add_parser("occupancy", parents=[common], help="Belegung und Fehlbeleger je Unterkunft")
     oc.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT (Standard: alle Stichtage)")
+    rp = sub.add_parser("report", parents=[common], help="Sitzungsbericht als PowerPoint oder PDF")
+    rp.add_argument("--format", choices=["pptx", "pdf"], required=True, help="Dateiformat")
+    rp.add_argument("--out", type=Path, required=True, help="Zieldatei")
+    rp.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT (Standard: der letzte)")
+    rp.add_argument("--districts", default="", help="Stadtteile, Namen oder Schlüssel, mit Komma getrennt")
+    rp.add_argument("--threshold", type=int, default=None, help="kleinste gezeigte Fallzahl (Standard 3)")
     return parser
 
 
@@ -94,13 +112,18 @@ def pick_municipality(store: Store, name: str | None) -> str:
     return real[0]
 
 
-def shares_table(store: Store, municipality: str, when: date) -> pd.DataFrame:
+def shares_table(
+    store: Store, municipality: str, when: date, public: bool = False, threshold: int | None = None
+) -> pd.DataFrame:
     counts = store.population(municipality, when)
     if counts.empty:
         dates = ", ".join(d.isoformat() for d in store.reference_dates(municipality)) or "keine"
         raise CliError(f"Für {municipality} gibt es keine Daten zum Stichtag {when.isoformat()}. "
                        f"Vorhandene Stichtage: {dates}.")
-    return shares(counts, municipality_name=municipality)[SHARES_COLUMNS]
+    table = shares(counts, municipality_name=municipality)
+    if public:
+        table = public_view(table, threshold).masked
+    return table[SHARES_COLUMNS]
 
 
 def allocations_csv(store: Store, municipality: str, by: str) -> pd.DataFrame:
@@ -130,6 +153,25 @@ def occupancy_csv(store: Store, municipality: str, when: date | None) -> pd.Data
     return table[list(OCCUPANCY_COLUMNS)].rename(columns=OCCUPANCY_COLUMNS)
 
 
+def write_report(store: Store, municipality: str, args: argparse.Namespace) -> str:
+    """Build and write the Sitzungsbericht; the line to print. The figure builders live in
+    `pages.components` (no Streamlit there), so this one command reaches up to them."""
+    from indicators.report import SelectionError
+    from pages.components.report import build_report, write
+
+    try:
+        report = build_report(store, municipality, args.date, args.districts.split(","), threshold=args.threshold)
+    except (SelectionError, ValueError) as err:
+        raise CliError(str(err)) from None
+    data = write(report, args.format)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    unit = "Folien" if args.format == "pptx" else "Seiten"
+    count = 2 + 2 * len(report.charts)
+    return (f"Sitzungsbericht geschrieben: {args.out} ({args.format.upper()}, {count} {unit}, "
+            f"{len(report.charts)} Grafiken; {report.subtitle}; Fallzahlen unter {report.threshold} gesperrt)")
+
+
 def write_csv(frame: pd.DataFrame) -> None:
     frame.to_csv(sys.stdout, index=False, lineterminator="\n", encoding="utf-8")
 
@@ -144,8 +186,10 @@ def main(argv: list[str] | None = None) -> int:
                 write_csv(allocations_csv(store, municipality, args.by))
             elif args.command == "occupancy":
                 write_csv(occupancy_csv(store, municipality, args.date))
+            elif args.command == "report":
+                print(write_report(store, municipality, args))
             else:
-                write_csv(shares_table(store, municipality, args.date))
+                write_csv(shares_table(store, municipality, args.date, args.public, args.threshold))
         finally:
             store.close()
     except CliError as err:
