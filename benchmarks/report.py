@@ -13,9 +13,40 @@ import numpy as np
 
 # Why a goal is missed and what would meet it; shown only next to a missed goal.
 EXPLANATIONS = {
-    "shares": "the totals query joins `population` with `districts` twice (own rows and the Stadtbezirk "
-    "roll-up) and sorts by name; with an index-friendly filter on (municipality, reference_date) it is a "
-    "few ms. See benchmarks/README.md.",
+    "shares": "The totals query (`Store.population`) joins `population` with `districts` twice (own rows "
+    "and the Stadtbezirk roll-up) and sorts by name; `shares()` adds ~13 ms of pandas. Caching per "
+    "Stichtag (`st.cache_data`, as the app does) hides it after the first view.",
+    "ratio": "At small sizes the detail is so small that pandas is as fast as a query; the gap opens "
+    "with the data (see the full run).",
+    "map_bytes": "Geometry is ~87 % of the figure: 550 polygons simplified at 15 m (the importer's "
+    "tolerance) with ~44 vertices each and full float precision (17 digits per coordinate), plus one "
+    "pre-formatted hover string per district. At 600 px for ~35 km one pixel is ~60 m, so the map "
+    "needs neither. Fix in `pages/components/figures.py` (`district_map`/`_choropleth`) with "
+    "`pages/components/views.py` (`boundaries`): simplify a display copy once per database at ~60 m "
+    "(`geo.boundaries.simplify_boundaries(shapes, 60)`, keeps shared edges), round to 4 decimals "
+    "(`shapely.set_precision(g, 1e-4)`, ≤ 11 m), and send numbers as `customdata` with a "
+    "`hovertemplate` instead of 550 formatted strings. Prototype: 274 KB (gzip 66 KB) instead of "
+    "1.14 MB; rounding alone gives ~680 KB.",
+    "rerun_karte": "Every rerun rebuilds the map figure (~0.7 s at 550 districts): `hover_texts` "
+    "iterates 550 rows with `iterrows` (~0.2 s), `_choropleth` turns each class into GeoJSON via "
+    "`GeoDataFrame.to_json` + `json.loads` (~0.26 s), plotly validates and deep-copies the 1 MB of "
+    "GeoJSON (~0.15 s), and Streamlit serialises the 1.1 MB figure. Fix: build the display GeoJSON "
+    "features once per database (cached in `views.boundaries`) and pick the features per class by "
+    "key; vectorised hover (`customdata` + `hovertemplate`). Prototype: ~0.1 s per figure, which "
+    "puts the rerun under 300 ms.",
+    "rerun_profil": "`profile_views.detail` loads the whole Stichtag's detail (~600,000 rows, ~0.8 s) "
+    "although the page shows one Stadtteil, and `st.cache_data` pickles it (49 MB) on store and "
+    "unpickles it on every hit (~0.3 s round trip). Fix: a reader for one district — "
+    "`load(store, 'detail', m, date, [district_id])` (the Store already takes `district_ids`): "
+    "~840 rows in ~9 ms — used by `pages/profil.py` for the nationality mix and the pyramid.",
+    "sessions": "The server runs every rerun under one GIL on 2 cores shared with the 30 browser "
+    "contexts that render 550-polygon maps; each Stichtag change costs ~0.7–1 s of server CPU (see "
+    "the Karte rerun), so 30 sessions queue. The Karte fixes above (figure ~0.1 s, payload ÷4) cut "
+    "the server cost per interaction by ~5× and the client's parse/render by ~4×; beyond that, cache "
+    "the finished figure per (database, Stichtag, indicator, classes) with `st.cache_data`, and for "
+    "more than ~10 busy planners run 2 server processes behind a proxy.",
+    "session_errors": "Interactions that did not show the new Stichtag within 30 s (or sessions that "
+    "did not open within 120 s) count as errors; they are the tail of the same queue.",
 }
 
 
