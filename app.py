@@ -14,22 +14,44 @@ st.session_state["filters"] = filters = sidebar_filters(get_store())
 # against the pages/ folder (see pages/components/setup.py: _run_router_first).
 PAGES = {
     "Bevölkerung": [
-        st.Page("pages/uebersicht.py", title="Übersicht", icon=":material/dashboard:", url_path="uebersicht",
-                default=True),
+        st.Page(
+            "pages/uebersicht.py",
+            title="Übersicht",
+            icon=":material/dashboard:",
+            url_path="uebersicht",
+            default=True,
+        ),
         st.Page("pages/karte.py", title="Karte", icon=":material/map:", url_path="karte"),
-        st.Page("pages/profil.py", title="Stadtteilprofil", icon=":material/location_city:", url_path="profil"),
-        st.Page("pages/zeitreihen.py", title="Zeitreihen / Vergleich", icon=":material/show_chart:",
-                url_path="zeitreihen"),
+        st.Page(
+            "pages/profil.py", title="Stadtteilprofil", icon=":material/location_city:", url_path="profil"
+        ),
+        st.Page(
+            "pages/zeitreihen.py",
+            title="Zeitreihen / Vergleich",
+            icon=":material/show_chart:",
+            url_path="zeitreihen",
+        ),
     ],
     "Flucht und Unterbringung": [
-        st.Page("pages/zuweisungen.py", title="Zuweisungen", icon=":material/group_add:", url_path="zuweisungen"),
-        st.Page("pages/unterbringung.py", title="Unterbringung", icon=":material/home_work:",
-                url_path="unterbringung"),
+        st.Page(
+            "pages/zuweisungen.py", title="Zuweisungen", icon=":material/group_add:", url_path="zuweisungen"
+        ),
+        st.Page(
+            "pages/unterbringung.py",
+            title="Unterbringung",
+            icon=":material/home_work:",
+            url_path="unterbringung",
+        ),
     ],
     "Daten und Methodik": [
         st.Page("pages/daten.py", title="Daten", icon=":material/table:", url_path="daten"),
         st.Page("pages/methodik.py", title="Methodik", icon=":material/menu_book:", url_path="methodik"),
-        st.Page("pages/daten_laden.py", title="Daten laden", icon=":material/upload_file:", url_path="daten_laden"),
+        st.Page(
+            "pages/bericht.py", title="Sitzungsbericht", icon=":material/description:", url_path="bericht"
+        ),
+        st.Page(
+            "pages/daten_laden.py", title="Daten laden", icon=":material/upload_file:", url_path="daten_laden"
+        ),
     ],
 }
 st.navigation(PAGES, position="hidden" if filters.presentation else "sidebar").run()

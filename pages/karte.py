@@ -14,7 +14,7 @@ from pages.components.texts import (
     SCHEMES,
     source_line,
 )
-from pages.components.views import boundaries, city_row, indicator_table, indicator_values
+from pages.components.views import boundaries, city_row, disclosure_notes, indicator_table, indicator_values
 
 page = page_setup("Karte")
 f = page.filters
@@ -61,4 +61,5 @@ figure = map_or_ranking(
 )
 if shapes is None:
     notes.insert(0, NO_GEOMETRY_NOTE)
+notes += disclosure_notes(table, f)
 show_charts(page, [Chart(title, figure, values, notes)], key="karte")

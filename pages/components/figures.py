@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from indicators.catalogue import POINTS, Indicator
+from indicators.disclosure import SUPPRESSED
 from pages.components.formatting import PLOTLY_SEPARATORS, fmt_indicator, fmt_int
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
@@ -130,12 +131,11 @@ def hover_texts(frame: pd.DataFrame, indicator: Indicator, municipality: str | N
     """Name, value, the counts behind it and the rank, in German."""
     ranked = frame["value"].rank(ascending=False, method="min")
     n = int(frame["value"].notna().sum())
+    hidden = frame["hidden"] if "hidden" in frame else pd.Series(False, index=frame.index)
     texts = []
-    for (_, row), rank in zip(frame.iterrows(), ranked, strict=True):
-        lines = [
-            f"<b>{row['district']}</b>",
-            f"{indicator.short_label}: {fmt_indicator(row['value'], indicator)}",
-        ]
+    for (_, row), rank, is_hidden in zip(frame.iterrows(), ranked, hidden, strict=True):
+        value = SUPPRESSED if is_hidden else fmt_indicator(row["value"], indicator)
+        lines = [f"<b>{row['district']}</b>", f"{indicator.short_label}: {value}"]
         for col, label in (
             ("population", "Einwohner:innen"),
             ("foreigners", "Ausländer:innen"),
@@ -143,6 +143,8 @@ def hover_texts(frame: pd.DataFrame, indicator: Indicator, municipality: str | N
         ):
             if col in frame and pd.notna(row.get(col)):
                 lines.append(f"{label}: {fmt_int(row[col])}")
+            elif col in frame and is_hidden:
+                lines.append(f"{label}: {SUPPRESSED}")
         if pd.notna(rank):
             lines.append(f"Rang {int(rank)} von {n}")
         texts.append("<br>".join(lines))
@@ -187,10 +189,16 @@ def district_map(
             gdf.loc[part.index, "fill"] = colour
             if not part.empty:
                 fig.add_trace(_choropleth(part, colour, label))
-    missing = gdf[~has_value]
-    if not missing.empty:
-        names = ", ".join(missing["district"].astype(str))
-        fig.add_trace(_choropleth(missing, NO_DATA_COLOUR, f"keine Daten: {names}"))
+    hidden = (
+        gdf["hidden"].fillna(False).astype(bool) if "hidden" in gdf else pd.Series(False, index=gdf.index)
+    )
+    for part, label in (
+        (gdf[~has_value & ~hidden], "keine Daten"),
+        (gdf[hidden], f"{SUPPRESSED} gesperrt (kleine Fallzahl)"),
+    ):
+        if not part.empty:
+            names = ", ".join(part["district"].astype(str))
+            fig.add_trace(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}"))
     if labels:
         points = gdf.geometry.representative_point()
         fig.add_trace(

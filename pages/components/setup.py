@@ -100,10 +100,18 @@ def show_charts(page: Page, charts: list[Chart], key: str) -> None:
     if not charts:
         return
     if not page.filters.presentation:
+        from pages.components.downloads import chart_downloads  # it builds on Chart, defined here
+
         for chart in charts:
             st.plotly_chart(chart.figure, config=PLOTLY_CONFIG, key=f"{key}-{chart.title}")
             for note in chart.notes:
                 st.caption(note)
+            if page.filters.public:  # exports are always the public view
+                chart_downloads(chart, key=f"{key}-{chart.title}")
+            else:
+                st.caption(
+                    "Bilder zum Herunterladen gibt es nur in der öffentlichen Ansicht (exakte Werte aus)."
+                )
         return
     pos_key = f"{key}-slide"
     index = min(st.session_state.get(pos_key, 0), len(charts) - 1)

@@ -13,7 +13,9 @@ from datetime import date
 import streamlit as st
 
 from data.store import STADTTEIL, Store
+from indicators.disclosure import default_threshold
 from pages.components.access import load
+from pages.components.auth import current_editor
 from pages.components.formatting import fmt_date
 
 # session-state key → URL parameter
@@ -36,6 +38,8 @@ class Filters:
     presentation: bool = False
     synthetic: bool = False
     source: str | None = None
+    public: bool = True  # small counts suppressed; off only for a signed-in editor who asks for exact values
+    threshold: int = field(default_factory=default_threshold)
 
     @property
     def previous_date(self) -> date | None:
@@ -127,6 +131,11 @@ def sidebar_filters(store: Store) -> Filters:
         key="presentation",
         help="Große Schrift, eine Grafik je Bildschirm, ohne Seitenleiste – für den Beamer.",
     )
+    exact = current_editor() is not None and sb.toggle(
+        "Exakte Werte (nur intern)",
+        key="exact_values",
+        help="Zeigt auch Fallzahlen unter der Sperrgrenze. Nicht für Veröffentlichung, Präsentation oder Export.",
+    )
     filters = Filters(
         municipality=municipality,
         reference_date=date.fromisoformat(chosen) if chosen else None,
@@ -134,6 +143,7 @@ def sidebar_filters(store: Store) -> Filters:
         level=level,
         districts=list(selected),
         presentation=bool(presentation),
+        public=bool(presentation) or not exact,
         synthetic=bool(meta["synthetic"]),
         source=meta["source"] if isinstance(meta["source"], str) else None,
     )

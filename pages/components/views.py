@@ -8,6 +8,7 @@ import pandas as pd
 from data.store import Store
 from geo.boundaries import from_wkb
 from indicators.catalogue import get
+from indicators.disclosure import footnote, public_view
 from indicators.shares import changes, municipality_series, shares
 from pages.components.access import load
 from pages.components.state import Filters
@@ -22,13 +23,20 @@ def indicator_table(store: Store, filters: Filters) -> pd.DataFrame:
         return counts
     table = shares(counts)
     previous = filters.previous_date
+    before = None
     if previous is not None:
         before = load(store, "population", filters.municipality, previous, filters.level)
         changed = changes(pd.concat([before, counts], ignore_index=True))
         changed = changed[changed["reference_date"] == counts["reference_date"].iloc[0]]
         extra = [c for c in changed.columns if c.endswith(("_change", "_change_pp"))]
         table = table.merge(changed[["district_id", *extra]], on="district_id", how="left")
-    return table
+    if not filters.public:
+        return table
+    masked, mask = public_view(table, filters.threshold, previous=before)
+    # which cells the public may not see, by column and row position (read by indicator_values);
+    # plain lists, because Streamlit serialises a frame's attrs as JSON
+    masked.attrs["suppressed"] = {c: mask[c].tolist() for c in mask.columns if mask[c].any()}
+    return masked
 
 
 def city_row(store: Store, filters: Filters) -> pd.Series | None:
@@ -48,7 +56,13 @@ def indicator_values(table: pd.DataFrame, key: str) -> pd.DataFrame:
     get(key)  # a clear KeyError for an unknown indicator
     value = table[key] if key in table else pd.Series(float("nan"), index=table.index)
     cols = ["district_id", "district", *[c for c in COUNTS if c in table]]
-    return table[cols].assign(value=pd.to_numeric(value, errors="coerce").astype(float))
+    hidden = table.attrs.get("suppressed", {}).get(key, False)
+    return table[cols].assign(value=pd.to_numeric(value, errors="coerce").astype(float), hidden=hidden)
+
+
+def disclosure_notes(table: pd.DataFrame, filters: Filters) -> list[str]:
+    """The footnote on suppressed cells, where the table has any."""
+    return [footnote(filters.threshold)] if table.attrs.get("suppressed") else []
 
 
 def boundaries(store: Store, filters: Filters) -> gpd.GeoDataFrame | None:
