@@ -122,11 +122,13 @@ def payload(fig) -> dict[str, int]:
 # --- page reruns in AppTest ---------------------------------------------------------------------------
 
 
-def page_reruns(db: Path, page: str, dates: list[date], n: int) -> dict:
+def page_reruns(db: Path, page: str, dates: list[date], n: int, exact: bool = False) -> dict:
     """Seconds of n reruns of `page` after changing the Stichtag (the first runs are not counted).
 
     Each rerun picks a Stichtag not shown before in this session (the query cache misses, as when a
     planner steps through the years), cycling when there are fewer Stichtage than reruns.
+    Default: the public view every reader gets (small counts suppressed); `exact`: a signed-in
+    editor with "Exakte Werte" switched on (no suppression).
     """
     import streamlit as st
     from streamlit.runtime.pages_manager import PagesManager
@@ -141,7 +143,12 @@ def page_reruns(db: Path, page: str, dates: list[date], n: int) -> dict:
     os.environ[ENV_DB] = str(db)
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=600)
+    at = AppTest.from_file(APP, default_timeout=900)
+    if exact:
+        from pages.components.auth import SESSION_KEY
+
+        at.session_state[SESSION_KEY] = "benchmark"
+        at.session_state["exact_values"] = True
     first, _ = timed(lambda: at.run().switch_page(page).run())
     _check(at, page)
     order = [d for d in reversed(dates[:-1])] or dates  # the app opens on the last Stichtag
@@ -161,6 +168,21 @@ def _check(at, page: str) -> None:
         raise RuntimeError(f"{page}: {[e.value for e in at.exception]}")
     if not at.get("plotly_chart"):
         raise RuntimeError(f"{page}: no chart")
+
+
+def public_view_once(store: Store, when: date, before: date) -> int:
+    """`indicators.disclosure.public_view` on the Stadtteil table as `views.indicator_table` builds it;
+    returns the number of hidden cells."""
+    from indicators.disclosure import public_view
+
+    counts, previous = store.population(MUNICIPALITY, when), store.population(MUNICIPALITY, before)
+    table = shares(counts)
+    changed = changes(pd.concat([previous, counts], ignore_index=True))
+    changed = changed[changed["reference_date"] == counts["reference_date"].iloc[0]]
+    extra = [c for c in changed.columns if c.endswith(("_change", "_change_pp"))]
+    table = table.merge(changed[["district_id", *extra]], on="district_id", how="left")
+    _, mask = public_view(table, 3, previous=previous)
+    return int(mask.to_numpy().sum())
 
 
 # --- person-level register extract -------------------------------------------------------------------
