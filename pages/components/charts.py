@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from indicators.catalogue import OTHER_LABEL, PERCENT, Indicator
+from indicators.disclosure import SUPPRESSED
 from indicators.nationalities import sort_age_groups
 from pages.components.figures import (
     ACCENT,
@@ -126,25 +127,39 @@ def time_series(
 def nationality_bar(frame: pd.DataFrame, *, title: str, source: str, presentation: bool = False) -> go.Figure:
     """The largest nationalities as horizontal bars, the largest on top and "Übrige" grey at the end.
 
-    frame: nationality, persons, share_pct (share of all foreigners), as from `largest_nationalities`.
+    frame: nationality, persons, share_pct (share of all foreigners), as from `largest_nationalities`;
+    optionally ``hidden`` (public view, see `profile_views.public_mix`): such a nationality keeps its
+    row, labelled `•`, without a bar and without a number in the hover.
     """
     ordered = frame.iloc[::-1]  # plotly draws the first category at the bottom
-    labels = [
-        f"{fmt_int(p)} ({fmt_pct(s)})" for p, s in zip(ordered["persons"], ordered["share_pct"], strict=True)
-    ]
-    hover = [
-        f"<b>{n}</b><br>{fmt_int(p)} Personen<br>{fmt_pct(s)} der Ausländer:innen"
-        for n, p, s in zip(ordered["nationality"], ordered["persons"], ordered["share_pct"], strict=True)
-    ]
+    hidden = (
+        ordered["hidden"].fillna(False).astype(bool).tolist()
+        if "hidden" in ordered
+        else [False] * len(ordered)
+    )
+    rows = zip(ordered["nationality"], ordered["persons"], ordered["share_pct"], hidden, strict=True)
+    labels, hover, persons = [], [], []
+    for n, p, s, secret in rows:
+        if secret:
+            labels.append(SUPPRESSED)
+            hover.append(f"<b>{n}</b><br>{SUPPRESSED} gesperrt (kleine Fallzahl)")
+            persons.append(0.0)
+        else:
+            labels.append(f"{fmt_int(p)} ({fmt_pct(s)})")
+            hover.append(f"<b>{n}</b><br>{fmt_int(p)} Personen<br>{fmt_pct(s)} der Ausländer:innen")
+            persons.append(float(p))
     colours = [MUTED if n == OTHER_LABEL else ACCENT for n in ordered["nationality"]]
     fig = go.Figure(
         go.Bar(
-            x=ordered["persons"].astype(float),
+            x=persons,
             y=ordered["nationality"],
             orientation="h",
             marker_color=colours,
             text=labels,
             textposition="outside",
+            textfont={
+                "size": [(30 if presentation else 20) if h else (20 if presentation else 13) for h in hidden]
+            },
             cliponaxis=False,
             hovertext=hover,
             hovertemplate="%{hovertext}<extra></extra>",
@@ -152,7 +167,8 @@ def nationality_bar(frame: pd.DataFrame, *, title: str, source: str, presentatio
     )
     style(fig, title, source, presentation, height=max(380, 40 * len(frame) + 160))
     fig.update_layout(showlegend=False, bargap=0.25)
-    top = float(frame["persons"].max()) if len(frame) else 1.0
+    top = pd.to_numeric(frame["persons"], errors="coerce").max() if len(frame) else None
+    top = float(top) if top is not None and pd.notna(top) and top > 0 else 1.0
     fig.update_xaxes(title_text="Personen", tickformat=",d", range=[0, top * 1.3])
     return room_for_axis_title(fig, source, presentation)
 
@@ -162,33 +178,45 @@ def age_pyramid_chart(
 ) -> go.Figure:
     """Age pyramid: men to the left, women to the right, each bar stacked with / without MH.
 
-    frame: age_group, sex ("m"/"w"), migration_status ("mit"/"ohne"), persons (from `age_pyramid`).
-    Other sexes cannot be placed left or right and are left out (the page says so).
+    frame: age_group, sex ("m"/"w"), migration_status ("mit"/"ohne"), persons (from `age_pyramid`);
+    optionally ``hidden`` (public view, see `profile_views.public_pyramid`): such a bar is not drawn and
+    its hover shows `•`. Other sexes cannot be placed left or right and are left out (the page says so).
     """
     ages = sort_age_groups(frame["age_group"].unique())
+    if "hidden" not in frame:
+        frame = frame.assign(hidden=False)
     fig = go.Figure()
     for sex, side in (("m", -1), ("w", 1)):
         for status, colour in (("mit", WITH_MH), ("ohne", WITHOUT_MH)):
             part = frame.loc[(frame["sex"] == sex) & (frame["migration_status"] == status)]
-            persons = part.groupby("age_group")["persons"].sum().reindex(ages, fill_value=0).astype(float)
+            persons = (
+                pd.to_numeric(part.groupby("age_group")["persons"].sum(min_count=1), errors="coerce")
+                .reindex(ages)
+                .astype(float)
+                .fillna(0.0)
+            )
+            secret = part.groupby("age_group")["hidden"].any().reindex(ages, fill_value=False).astype(bool)
+            persons = persons.mask(secret)
             fig.add_trace(
                 go.Bar(
                     y=[_age_label(a) for a in ages],
-                    x=side * persons,
+                    x=[None if pd.isna(p) else side * p for p in persons],
                     orientation="h",
                     name=STATUS[status],
                     legendgroup=status,
                     showlegend=sex == "m",
                     marker_color=colour,
                     hovertext=[
-                        f"<b>{SEXES[sex]}, {_age_label(a)} Jahre</b><br>{STATUS[status]}: {fmt_int(p)}"
-                        for a, p in zip(ages, persons, strict=True)
+                        f"<b>{SEXES[sex]}, {_age_label(a)} Jahre</b><br>{STATUS[status]}: "
+                        + (SUPPRESSED if hidden else fmt_int(p))
+                        for a, p, hidden in zip(ages, persons, secret, strict=True)
                     ],
                     hovertemplate="%{hovertext}<extra></extra>",
                 )
             )
-    totals = frame.loc[frame["sex"].isin(list(SEXES))].groupby(["sex", "age_group"])["persons"].sum()
-    top = float(totals.max()) if len(totals) else 1.0
+    shown = frame.loc[frame["sex"].isin(list(SEXES)) & ~frame["hidden"].astype(bool)]
+    totals = pd.to_numeric(shown.groupby(["sex", "age_group"])["persons"].sum(), errors="coerce")
+    top = float(totals.max()) if len(totals) and pd.notna(totals.max()) and totals.max() > 0 else 1.0
     ticks = _symmetric_ticks(top)
     style(fig, title, source, presentation, height=640 if presentation else 500)
     fig.update_layout(

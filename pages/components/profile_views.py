@@ -12,9 +12,21 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from data.store import STADTTEIL, Store
 from indicators.catalogue import CATALOGUE, OTHER_LABEL, PERSONS, RANK, TOTAL_LABEL, get
+from indicators.disclosure import (
+    COUNTS,
+    IMPLICIT,
+    SUPPRESSED,
+    PublicTable,
+    footnote,
+    is_sensitive,
+    public_view,
+    suppress_crosstab,
+    suppress_parts,
+)
 from indicators.nationalities import GERMAN, age_pyramid, largest_nationalities
 from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, german_sort_key, municipality_series
@@ -51,11 +63,26 @@ KNOWN_SOURCES = {"Köln": "Stadt Köln, Offene Daten Köln, Lizenz CC-BY"}
 
 
 def series(store: Store, filters: Filters) -> pd.DataFrame:
-    """Counts, shares and changes per district and Stichtag (every Stichtag of the municipality)."""
+    """Counts, shares and changes per district and Stichtag (every Stichtag of the municipality).
+
+    In the public view each Stichtag is protected on its own (`public_series`): hidden values are
+    missing and ``attrs["suppressed"]`` marks them, as `views.indicator_table` does.
+    """
     counts = load(store, "population", filters.municipality, None, filters.level)
     if counts.empty:
         return counts
-    return changes(counts)
+    if not filters.public:
+        return changes(counts)
+    key = (str(store.path), store.stamp, filters.municipality, filters.level)
+    masked, mask = _public_series_cached(counts, key, filters.threshold)
+    masked.attrs["suppressed"] = {c: mask[c].tolist() for c in mask.columns if mask[c].any()}
+    return masked
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _public_series_cached(_counts: pd.DataFrame, key: tuple, threshold: int) -> PublicTable:
+    """`public_series` of all Stichtage, once per database file, municipality, level and threshold."""
+    return public_series(changes(_counts), threshold)
 
 
 def city_series(store: Store, filters: Filters) -> pd.DataFrame:
@@ -97,6 +124,67 @@ def detail(store: Store, filters: Filters, when: date | None = None) -> pd.DataF
 # --- pure functions on frames --------------------------------------------------------------------
 
 
+def public_series(table: pd.DataFrame, threshold: int) -> PublicTable:
+    """`public_view` per Stichtag of a `changes` frame (all districts of the municipality), each with
+    the previous Stichtag's counts, so a change is hidden when either of its counts is. Same index."""
+    masked, masks = [], []
+    before, before_clean = None, True
+    for _, rows in table.groupby("reference_date", sort=True):
+        clean = _nothing_sensitive(rows, threshold)
+        if clean and before_clean:  # nothing to hide, nor any change from a hidden count
+            view = PublicTable(rows, pd.DataFrame(False, index=rows.index, columns=rows.columns))
+        else:
+            view = public_view(rows, threshold, previous=before)
+        masked.append(view.masked)
+        masks.append(view.mask)
+        before, before_clean = rows, clean
+    out = pd.concat(masked).reindex(table.index)
+    mask = pd.concat(masks).reindex(index=table.index, columns=table.columns).fillna(False).astype(bool)
+    return PublicTable(out, mask)
+
+
+def _nothing_sensitive(rows: pd.DataFrame, threshold: int) -> bool:
+    """No count of these districts, of their sum, nor any implicit difference (e.g. Germans) lies in
+    1 … threshold − 1: then `public_view` hides nothing and need not run (it takes a while)."""
+    counts = rows[[c for c in COUNTS if c in rows]].apply(pd.to_numeric).astype("Float64")
+    columns = [counts[c] for c in counts]
+    columns += [counts[w] - counts[p] for w, p in IMPLICIT.values() if w in counts and p in counts]
+    for column in columns:
+        values = column.to_numpy(dtype="float64", na_value=np.nan)
+        if any(is_sensitive(v, threshold) for v in [*values, np.nansum(values)]):
+            return False
+    return True
+
+
+def hidden_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The cells of a table that the public may not see (from ``attrs["suppressed"]`` as set by
+    `views.indicator_table` and `series`), as a boolean frame of the same index and columns.
+    Call it before filtering rows: the attrs hold one flag per row position."""
+    mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+    for column, flags in table.attrs.get("suppressed", {}).items():
+        if column in mask and len(flags) == len(mask):
+            mask[column] = list(flags)
+    return mask
+
+
+def hidden_keys(table: pd.DataFrame, district_id: str) -> set[str]:
+    """The columns hidden for one district of an `indicator_table`."""
+    mask = hidden_cells(table)
+    rows = mask[(table["district_id"] == district_id).to_numpy()]
+    return set(rows.columns[rows.any()]) if not rows.empty else set()
+
+
+def notes_for(mask: pd.DataFrame | pd.Series | bool, threshold: int) -> list[str]:
+    """The disclosure footnote where anything is hidden, else nothing."""
+    hit = mask if isinstance(mask, bool) else bool(np.asarray(mask).any())
+    return [footnote(threshold)] if hit else []
+
+
+def displayed(text: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+    """Formatted text with `SUPPRESSED` where the mask (same index) says hidden."""
+    return PublicTable(text, mask.reindex(index=text.index).fillna(False).astype(bool)).display(text)
+
+
 def largest(table: pd.DataFrame, n: int = 5) -> list[str]:
     """The ids of the n districts with the most residents."""
     ordered = table.sort_values(["population", "district"], ascending=[False, True], kind="stable")
@@ -118,17 +206,24 @@ def extremes(table: pd.DataFrame, key: str, n: int = 3) -> pd.DataFrame:
     return out[["Rang", "Stadtteil", "value", "Wert"]]
 
 
-def profile_table(table: pd.DataFrame, city: pd.Series | None, district_id: str, place: str) -> pd.DataFrame:
+def profile_table(
+    table: pd.DataFrame,
+    city: pd.Series | None,
+    district_id: str,
+    place: str,
+    hidden: set[str] | frozenset[str] = frozenset(),
+) -> pd.DataFrame:
     """Every catalogue indicator of one district beside the municipality, formatted in German.
 
     Columns: key, Kennzahl, <place>, Gesamtstadt (text) and district_value, city_value (raw).
-    Ranks read "3 von 13"; the municipality has no rank, deviation or quotient of its own ("–").
+    Ranks read "3 von 13" (of the districts with a shown value); the municipality has no rank,
+    deviation or quotient of its own ("–"). hidden: keys suppressed for this district (shown `•`).
     """
     row = table.loc[table["district_id"] == district_id]
     if row.empty:
         raise KeyError(f"district {district_id!r} not in the table")
     row = row.iloc[0]
-    n = int(table["district_id"].notna().sum())
+    districts = table.loc[table["district_id"].notna()]
     records = []
     for key, indicator in CATALOGUE.items():
         if key not in table.columns:
@@ -137,7 +232,10 @@ def profile_table(table: pd.DataFrame, city: pd.Series | None, district_id: str,
         city_value = (
             city.get(key) if city is not None and not key.endswith(("_lq", "_deviation_pp")) else None
         )
-        if indicator.unit == RANK:
+        if key in hidden:
+            text = SUPPRESSED
+        elif indicator.unit == RANK:
+            n = int(districts[key].notna().sum())  # the public view ranks among the shown values
             text = f"{fmt_int(value)} von {n}" if pd.notna(value) else fmt_indicator(value, key)
         else:
             text = fmt_indicator(value, key)
@@ -147,7 +245,7 @@ def profile_table(table: pd.DataFrame, city: pd.Series | None, district_id: str,
                 "Kennzahl": indicator.label,
                 place: _keep_unit(text),
                 TOTAL_LABEL: _keep_unit(fmt_indicator(city_value, key)),
-                "district_value": _float(value),
+                "district_value": float("nan") if key in hidden else _float(value),
                 "city_value": _float(city_value),
             }
         )
@@ -157,13 +255,21 @@ def profile_table(table: pd.DataFrame, city: pd.Series | None, district_id: str,
 def line_frame(
     district_series: pd.DataFrame, city: pd.DataFrame, key: str, district_ids: list[str], city_name: str
 ) -> pd.DataFrame:
-    """Long frame for a line chart: reference_date, district, value; the municipality last."""
-    parts = district_series.loc[district_series["district_id"].isin(district_ids)]
-    frame = parts[["reference_date", "district", key]].rename(columns={key: "value"})
+    """Long frame for a line chart: reference_date, district, value, hidden; the municipality last.
+
+    hidden: True where the public view suppressed the value (see `series`); the value is missing there.
+    """
+    hidden = hidden_cells(district_series)
+    chosen = district_series["district_id"].isin(district_ids)
+    parts = district_series.loc[chosen]
+    flags = hidden.loc[chosen, key] if key in hidden else False
+    frame = parts[["reference_date", "district", key]].rename(columns={key: "value"}).assign(hidden=flags)
     frame = frame.sort_values(["district", "reference_date"], key=_sort_key, kind="stable")
     if not city.empty and key in city:
         city_part = city[["reference_date", key]].rename(columns={key: "value"}).assign(district=city_name)
-        frame = pd.concat([frame, city_part[["reference_date", "district", "value"]]], ignore_index=True)
+        city_part = city_part.assign(hidden=False)[["reference_date", "district", "value", "hidden"]]
+        frame = pd.concat([frame, city_part], ignore_index=True)
+    frame["hidden"] = frame["hidden"].fillna(False).astype(bool)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
     frame["reference_date"] = pd.to_datetime(frame["reference_date"])
     return frame.reset_index(drop=True)
@@ -194,6 +300,65 @@ def pyramid(detail_frame: pd.DataFrame, district_id: str | None = None) -> pd.Da
     if detail_frame.empty:
         return pd.DataFrame(columns=["age_group", "sex", "migration_status", "persons"])
     return age_pyramid(detail_frame, district_id=district_id)
+
+
+def public_mix(mix: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """`nationality_mix` as the public may see it: `suppress_parts` against the sum of all foreigners
+    (published), hidden persons and shares missing, a ``hidden`` column; hidden rows after the shown
+    ones in alphabetical order (their order would tell which is larger), "Übrige" last."""
+    if mix.empty:
+        return mix.assign(hidden=pd.Series(dtype=bool))
+    view = suppress_parts(mix["persons"], total=float(mix["persons"].sum()), threshold=threshold)
+    hidden = view.mask["persons"].to_numpy()
+    out = mix.assign(
+        persons=mix["persons"].astype("Float64").mask(hidden),
+        share_pct=mix["share_pct"].astype(float).mask(hidden),
+        hidden=hidden,
+    )
+    other = out["nationality"] == OTHER_LABEL
+    shown = out[~hidden & ~other]
+    secret = out[hidden & ~other].sort_values("nationality", key=lambda c: c.map(german_sort_key))
+    return pd.concat([shown, secret, out[other]]).reset_index(drop=True)
+
+
+def public_pyramid(ages: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """`pyramid` as the public may see it: age group × (sex, migration status) protected as a cross
+    table with its margins (`suppress_crosstab`); hidden persons missing, a ``hidden`` column."""
+    if ages.empty:
+        return ages.assign(hidden=pd.Series(dtype=bool))
+    wide = ages.pivot_table(
+        index="age_group", columns=["sex", "migration_status"], values="persons", aggfunc="sum", sort=False
+    )
+    wide.columns = [f"{sex}|{status}" for sex, status in wide.columns]
+    view = suppress_crosstab(wide.fillna(0), threshold, total_label="__total__")
+    mask = view.mask.drop(index="__total__", columns="__total__")
+    hidden = [
+        bool(mask.at[a, f"{s}|{m}"]) if a in mask.index and f"{s}|{m}" in mask.columns else False
+        for a, s, m in zip(ages["age_group"], ages["sex"], ages["migration_status"], strict=True)
+    ]
+    return ages.assign(persons=ages["persons"].astype("Float64").mask(hidden), hidden=hidden)
+
+
+def public_nationality_table(
+    nations: pd.DataFrame, threshold: int, hidden_districts: set[str] | frozenset[str] = frozenset()
+) -> PublicTable:
+    """`nationality_table` as the public may see it: per district `suppress_parts` against the
+    district's foreigners (taken as published); every row of a district whose foreigners are hidden
+    in the public table is hidden too (the parts would add up to it). Masks persons and share_pct."""
+    mask = pd.DataFrame(False, index=nations.index, columns=nations.columns)
+    for district_id, rows in nations.groupby("district_id", sort=False):
+        if district_id in hidden_districts:
+            hidden = np.ones(len(rows), bool)
+        else:
+            view = suppress_parts(rows["persons"], total=float(rows["persons"].sum()), threshold=threshold)
+            hidden = view.mask["persons"].to_numpy()
+        for column in ("persons", "share_pct"):
+            if column in mask:
+                mask.loc[rows.index, column] = hidden
+    masked = nations.copy()
+    for column in mask.columns[mask.any()]:
+        masked[column] = masked[column].astype("Float64").mask(mask[column])
+    return PublicTable(masked, mask)
 
 
 def nationality_table(detail_frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -278,10 +443,12 @@ def german_headers(frame: pd.DataFrame, level: str = STADTTEIL) -> pd.DataFrame:
     return frame.rename(columns=names)
 
 
-def tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Name, key and Stichtag first; columns without any value (e.g. minors not known) left out."""
+def tidy(frame: pd.DataFrame, hidden: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Name, key and Stichtag first; columns without any value (e.g. minors not known) left out,
+    unless they hold hidden cells (`hidden`, same index and columns: they are shown as `•`)."""
     first = [c for c in ("district", "district_id", "reference_date") if c in frame.columns]
-    rest = [c for c in frame.columns if c not in first and frame[c].notna().any()]
+    kept = set(hidden.columns[hidden.any()]) if hidden is not None else set()
+    rest = [c for c in frame.columns if c not in first and (frame[c].notna().any() or c in kept)]
     return frame[first + rest].reset_index(drop=True)
 
 
@@ -302,15 +469,37 @@ def formatted(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV that Excel (German) opens as is: UTF-8 with BOM, `;` separator, decimal comma."""
+def csv_bytes(frame: pd.DataFrame, notes: list[str] | None = None) -> bytes:
+    """CSV that Excel (German) opens as is: UTF-8 with BOM, `;` separator, decimal comma.
+
+    notes (e.g. the disclosure footnote) follow the table after an empty line, one per row."""
     frame = frame.apply(_numeric_if_possible)
     text = frame.to_csv(sep=";", decimal=",", index=False, date_format="%d.%m.%Y", lineterminator="\r\n")
+    if notes:
+        lines = pd.DataFrame({"note": list(notes)}).to_csv(
+            sep=";", index=False, header=False, lineterminator="\r\n"
+        )
+        text += "\r\n" + lines
     return ("\ufeff" + text).encode("utf-8")
 
 
-def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook (openpyxl) with one sheet per frame, raw numbers, dates as dates."""
+def public_download(frame: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
+    """The raw table for a public file: hidden cells left empty (missing), whatever they held."""
+    out = frame.copy()
+    mask = hidden.reindex(index=out.index, columns=out.columns).fillna(False).astype(bool)
+    for column in mask.columns[mask.any()]:
+        if out[column].dtype == object:
+            out[column] = out[column].where(~mask[column], None)
+        else:
+            out[column] = out[column].mask(mask[column])
+    return out
+
+
+def excel_bytes(sheets: dict[str, pd.DataFrame], notes: list[str] | None = None) -> bytes:
+    """An .xlsx workbook (openpyxl) with one sheet per frame, raw numbers, dates as dates; with
+    notes (e.g. the disclosure footnote) a last sheet "Hinweise" holds them."""
+    if notes:
+        sheets = {**sheets, "Hinweise": pd.DataFrame({"Hinweis": list(notes)})}
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl", date_format="DD.MM.YYYY") as writer:
         for name, frame in sheets.items():

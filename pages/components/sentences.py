@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from indicators.disclosure import SUPPRESSED
 from pages.components.formatting import fmt_date, fmt_int, fmt_number
 from pages.components.formatting import fmt_pct as _fmt_pct
 
@@ -155,11 +156,24 @@ def comparison_sentence(place: str, share_pct: float, city: str, city_pct: float
 
 
 def extremes_sentence(label: str, highest: tuple[str, float], lowest: tuple[str, float]) -> str:
-    """ "Den höchsten Ausländeranteil hat Gahmen (23,3 %), den niedrigsten Niederaden (2,3 %)." """
+    """ "Den höchsten Ausländeranteil hat Gahmen (23,3 %), den niedrigsten Niederaden (2,3 %)."
+
+    Pass only shown values (in the public view hidden ones are left out, see `hidden_note`); when
+    only one district is left, the sentence names just that one."""
+    if highest[0] == lowest[0]:
+        return f"Nur für {highest[0]} wird ein {label} ausgewiesen ({fmt_pct(highest[1])})."
     return (
         f"Den höchsten {label} hat {highest[0]} ({fmt_pct(highest[1])}), "
         f"den niedrigsten {lowest[0]} ({fmt_pct(lowest[1])})."
     )
+
+
+def hidden_note(names: list[str], level: str = "Stadtteil") -> str:
+    """ "Ohne Wert (•, Geheimhaltung): Mühlenweiler." – the districts left out of a ranking."""
+    if not names:
+        return ""
+    which = level if len(names) == 1 else plural(level)
+    return f"Nicht berücksichtigt ({SUPPRESSED}, Geheimhaltung), {which}: {', '.join(names)}."
 
 
 def overview_sentences(place: str, city: dict, previous: date | None, dissimilarity: float) -> list[str]:
@@ -172,19 +186,32 @@ def overview_sentences(place: str, city: dict, previous: date | None, dissimilar
     ]
 
 
-def profile_sentences(place: str, district: dict, city_name: str, city: dict) -> list[str]:
-    """What a Stadtteil's two shares mean, and how the foreigner share compares with the city."""
-    sentences = [
-        foreigner_sentence(place, district.get("foreigner_share_pct")),
-        comparison_sentence(
-            place,
-            district.get("foreigner_share_pct"),
-            city_name,
-            city.get("foreigner_share_pct"),
-            "Ausländeranteil",
-        ),
-        migration_sentence(place, district.get("migration_background_share_pct")),
-    ]
+def suppressed_sentence(place: str, label: str) -> str:
+    """ "Der Ausländeranteil von Mühlenweiler wird wegen kleiner Fallzahlen nicht ausgewiesen (•)." """
+    return f"Der {label} von {place} wird wegen kleiner Fallzahlen nicht ausgewiesen ({SUPPRESSED})."
+
+
+def profile_sentences(
+    place: str, district: dict, city_name: str, city: dict, hidden: set[str] | frozenset[str] = frozenset()
+) -> list[str]:
+    """What a Stadtteil's two shares mean, and how the foreigner share compares with the city.
+
+    hidden: the keys suppressed in the public view; their sentences say so and print no number.
+    """
+    foreigners, migration = "foreigner_share_pct", "migration_background_share_pct"
+    if foreigners in hidden:
+        sentences = [suppressed_sentence(place, "Ausländeranteil")]
+    else:
+        sentences = [
+            foreigner_sentence(place, district.get(foreigners)),
+            comparison_sentence(
+                place, district.get(foreigners), city_name, city.get(foreigners), "Ausländeranteil"
+            ),
+        ]
+    if migration in hidden:
+        sentences.append(suppressed_sentence(place, "Anteil mit Migrationshintergrund"))
+    else:
+        sentences.append(migration_sentence(place, district.get(migration)))
     return [s for s in sentences if s]
 
 
