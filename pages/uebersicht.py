@@ -9,13 +9,14 @@ from pages.components.profile_views import KEY_SHARES, extremes, key_figures, se
 from pages.components.sentences import (
     bullet_list,
     extremes_sentence,
+    hidden_note,
     markdown_safe,
     overview_sentences,
     plural,
 )
 from pages.components.setup import Chart, page_setup, show_charts
 from pages.components.texts import NO_DATA, NO_GEOMETRY_NOTE, source_line
-from pages.components.views import boundaries, city_row, indicator_table, indicator_values
+from pages.components.views import boundaries, city_row, disclosure_notes, indicator_table, indicator_values
 
 page = page_setup("Übersicht")
 f = page.filters
@@ -49,8 +50,11 @@ st.caption(
 st.subheader("Auf einen Blick")
 st.markdown(bullet_list(overview_sentences(f.municipality, city, previous, d_now)))
 
+values = indicator_values(table, key)  # the public mask is by row position: take it before filtering
+if f.districts:
+    values = values[values["district_id"].isin(f.districts)]
 shown = table[table["district_id"].isin(f.districts)] if f.districts else table
-values = indicator_values(shown, key)
+hidden_names = values.loc[values["hidden"].astype(bool), "district"].astype(str).tolist()
 title = f"{indicator.label} nach {f.level}, {f.municipality}"
 shapes = boundaries(page.store, f)
 figure = map_or_ranking(
@@ -65,15 +69,15 @@ figure = map_or_ranking(
     compact=page.compact,
 )
 notes = [NO_GEOMETRY_NOTE] if shapes is None else []
+notes.append(f"{indicator.label} = {indicator.formula}.")
+if hidden_names and shapes is None:  # the map names them in its legend; the ranking leaves them out
+    notes.append(hidden_note(hidden_names, f.level))
+notes += disclosure_notes(table, f) if hidden_names else []
 with beamer if f.presentation else st.container():
-    show_charts(
-        page,
-        [Chart(title, figure, values, [*notes, f"{indicator.label} = {indicator.formula}."])],
-        "uebersicht",
-    )
+    show_charts(page, [Chart(title, figure, values, notes)], "uebersicht")
 
 st.subheader("Höchste und niedrigste Werte")
-ranked = extremes(shown, key)
+ranked = extremes(shown, key)  # hidden values are missing in the public table: never ranked or named
 if not ranked.empty:
     top, bottom = ranked.iloc[0], ranked.iloc[-1]
     highest, lowest = (top["Stadtteil"], top["value"]), (bottom["Stadtteil"], bottom["value"])
@@ -81,9 +85,14 @@ if not ranked.empty:
     n = len(shown)
     scope = f"{n} ausgewählte {plural(f.level)}" if f.districts else f"alle {n} {plural(f.level)}"
     st.caption(f"{indicator.label}, {scope}; Rang 1 = höchster Wert.")
+    if hidden_names:
+        st.caption(hidden_note(hidden_names, f.level))
     st.dataframe(
         ranked.drop(columns="value").rename(columns={"Stadtteil": f.level}),
         column_config={"Rang": st.column_config.NumberColumn(width="small")},
         hide_index=True,
         width="content",
     )
+if hidden_names:
+    for note in disclosure_notes(table, f):
+        st.caption(note)

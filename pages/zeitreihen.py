@@ -6,9 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from indicators.catalogue import get
+from indicators.disclosure import SUPPRESSED
 from pages.components.charts import time_series
 from pages.components.formatting import fmt_date
-from pages.components.profile_views import KEY_SHARES, city_series, indexed, largest, line_frame, series
+from pages.components.profile_views import (
+    KEY_SHARES,
+    city_series,
+    indexed,
+    largest,
+    line_frame,
+    notes_for,
+    series,
+)
 from pages.components.sentences import plural
 from pages.components.setup import Chart, page_setup, show_charts
 from pages.components.texts import NO_DATA, source_line
@@ -46,6 +55,7 @@ if use_index and len(dates) > 1:
     )
 
 indicator = get(key)
+# in the public view `series` protects every Stichtag on its own (hidden values missing, `hidden` set)
 lines = line_frame(series(page.store, f), city_series(page.store, f), key, district_ids, f.municipality)
 lines = lines[lines["reference_date"] <= pd.Timestamp(shown_dates[-1])]
 with_city = kind == "Anteile" or base is not None
@@ -72,6 +82,12 @@ if len(shown_dates) < 2:
     )
 elif shown_dates[-1] < f.dates[-1]:
     notes.append(f"Die Zeitreihe endet am gewählten Stichtag {f.date_text}.")
+if lines["hidden"].any():
+    gaps = lines.loc[lines["hidden"], "district"].astype(str).unique()
+    notes.append(f"Lücken ({SUPPRESSED}) wegen kleiner Fallzahlen: {', '.join(gaps)}.")
+    if base is not None:
+        notes.append("Ist der Wert am Basis-Stichtag nicht ausgewiesen, entfällt die ganze Linie.")
+    notes += notes_for(True, f.threshold)
 figure = time_series(
     lines,
     indicator,
