@@ -67,6 +67,8 @@ def read_register(path: Path, payload: bytes) -> pd.DataFrame:
     if b"\x00" in payload[:4096] or payload[:4] == b"PK\x03\x04":
         raise DataImportError(path, "Ein Melderegister-Auszug wird als CSV-Datei erwartet.")
     text = decode_text(payload, path.name)
+    if not text.strip():
+        raise DataImportError(path, "Die Datei ist leer.")
     first = text.lstrip().splitlines()[0]
     sep = max((";", "\t", ","), key=first.count)
     try:
