@@ -235,9 +235,9 @@ def browser_measurements(plan: Plan, work: Path, db: Path, days: list[date]) -> 
         deadline_s=420 if plan.name == "full" else 240,
     )  # fmt: skip
     expected = plan.sessions * plan.interactions
-    note = (f"{len(result.seconds)}/{expected} interactions measured; server CPU "
-            f"{result.server_cpu:.1f} s in {result.wall:.0f} s wall "
-            f"({result.server_cpu / max(len(result.seconds), 1):.2f} s per interaction incl. page opens)")  # fmt: skip
+    note = f"{len(result.seconds)}/{expected} interactions measured; server CPU {result.server_cpu:.1f} s in {result.wall:.0f} s wall"
+    if result.seconds:
+        note += f" ({result.server_cpu / len(result.seconds):.2f} s per interaction incl. page opens)"
     out.append(Measurement("sessions_open", f"{plan.sessions} sessions open the Karte at once: open → first chart",
                            result.load_seconds, "s"))  # fmt: skip
     out.append(Measurement("sessions", f"{plan.sessions} concurrent sessions: Stichtag change → map shows it",

@@ -192,7 +192,7 @@ async def _session(browser, url, i, interactions, dates, think_s, rng, ready, re
         result.load_seconds.append(time.perf_counter() - started)
         opened = True
     except Exception as err:  # noqa: BLE001 - every failure counts as an error of the run
-        result.errors.append(f"session {i}: open: {type(err).__name__}: {str(err)[:120]}")
+        result.errors.append(f"session {i}: open: {type(err).__name__}: {_first_line(err)}")
     await ready.wait()  # everybody is in before anybody clicks
     if not opened:
         await context.close()
@@ -220,6 +220,11 @@ async def _session(browser, url, i, interactions, dates, think_s, rng, ready, re
             if await page.locator('[data-testid="stException"]').count():
                 result.errors.append(f"session {i}: Python exception on the page")
     except Exception as err:  # noqa: BLE001
-        result.errors.append(f"session {i}: {type(err).__name__}: {str(err)[:120]}")
+        result.errors.append(f"session {i}: {type(err).__name__}: {_first_line(err)}")
     finally:
         await context.close()
+
+
+def _first_line(err: Exception) -> str:
+    """The first line of an error message (Playwright appends a multi-line call log)."""
+    return (str(err).splitlines() or [""])[0][:120]
