@@ -144,7 +144,9 @@ def protect(
                     added = True
         if added:
             continue
-        determined = _determined(rel_cells, unknown)
+        if not protected().any():  # nothing sensitive: nothing to check (the common case)
+            return {keys[i] for i in np.flatnonzero(hidden)}
+        determined = _determined(rel_cells, unknown, protected())
         exposed = [c for c in np.flatnonzero(protected() & determined)]
         if not exposed and (x[unknown] == 0).any():
             exposed = _pinned(rel_cells, unknown, x, np.flatnonzero(protected()))
@@ -157,24 +159,85 @@ def protect(
             hidden[c] = True
 
 
-def _determined(rel_cells: list[list[int]], unknown: np.ndarray) -> np.ndarray:
-    """Unknown cells whose value the relations fix exactly (zero row in the null space)."""
-    columns = np.flatnonzero(unknown)
+def _determined(
+    rel_cells: list[list[int]], unknown: np.ndarray, targets: np.ndarray | None = None
+) -> np.ndarray:
+    """Unknown cells whose value the relations fix exactly.
+
+    First peel: a relation with a single unknown cell fixes it, which may leave another relation with
+    a single unknown, and so on (implicit cells such as Germans = population − foreigners go here).
+    The rest falls apart into independent groups of cells linked by shared relations; only groups
+    holding a target cell are solved, each on its own small matrix.
+    """
     out = np.zeros(len(unknown), bool)
+    remaining = unknown.copy()
+    open_count = [int(remaining[cells].sum()) for cells in rel_cells]
+    relations_of_cell: dict[int, list[int]] = {}
+    for j, cells in enumerate(rel_cells):
+        for c in cells:
+            relations_of_cell.setdefault(c, []).append(j)
+    queue = [j for j, n in enumerate(open_count) if n == 1]
+    while queue:
+        j = queue.pop()
+        if open_count[j] != 1:
+            continue
+        c = next(c for c in rel_cells[j] if remaining[c])
+        out[c] = True
+        remaining[c] = False
+        for k in relations_of_cell[c]:
+            open_count[k] -= 1
+            if open_count[k] == 1:
+                queue.append(k)
+
+    columns = np.flatnonzero(remaining)
     if len(columns) == 0:
         return out
-    position = {c: i for i, c in enumerate(columns)}
+    parent = {int(c): int(c) for c in columns}
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    # the unknown cells of each relation with their sign: total = Σ parts, i.e. −total + Σ parts = 0
+    open_cells = [
+        [(c, -1.0 if k == 0 else 1.0) for k, c in enumerate(cells) if remaining[c]] for cells in rel_cells
+    ]
+    for cells in open_cells:
+        for c, _ in cells[1:]:
+            a, b = root(cells[0][0]), root(c)
+            if a != b:
+                parent[b] = a
+    wanted = {root(int(c)) for c in np.flatnonzero(remaining & targets)} if targets is not None else None
+    groups: dict[int, list[int]] = {}
+    for c in columns:
+        r = root(int(c))
+        if wanted is None or r in wanted:
+            groups.setdefault(r, []).append(int(c))
+    relations_of: dict[int, list[int]] = {}
+    for j, cells in enumerate(open_cells):
+        if cells:
+            relations_of.setdefault(root(cells[0][0]), []).append(j)
+    for r, members in groups.items():
+        out[members] = _determined_dense([open_cells[j] for j in relations_of.get(r, [])], np.array(members))
+    return out
+
+
+def _determined_dense(rel_cells: list[list[tuple[int, float]]], columns: np.ndarray) -> np.ndarray:
+    """For these unknown cells: which lie in the row space of the relations (are fixed by them).
+
+    `rel_cells`: per relation its unknown cells with their coefficients.
+    """
+    position = {int(c): i for i, c in enumerate(columns)}
     matrix = np.zeros((max(1, len(rel_cells)), len(columns)))
     for j, cells in enumerate(rel_cells):
-        for k, c in enumerate(cells):
-            if c in position:
-                matrix[j, position[c]] = -1.0 if k == 0 else 1.0
-    _, singular, vt = np.linalg.svd(matrix)
+        for c, sign in cells:
+            matrix[j, position[c]] += sign
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
     rank = int((singular > _TOLERANCE * max(1.0, singular.max(initial=0))).sum())
-    null = vt[rank:]
-    free = np.abs(null).max(axis=0) > 1e-8 if len(null) else np.zeros(len(columns), bool)
-    out[columns[~free]] = True
-    return out
+    # e_c lies in the row space exactly when its projection onto the first `rank` rows keeps length 1
+    return (vt[:rank] ** 2).sum(axis=0) > 1 - 1e-8
 
 
 def _pinned(rel_cells: list[list[int]], unknown: np.ndarray, x: np.ndarray, cells: np.ndarray) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import streamlit as st
 
 from data.store import Store
 from geo.boundaries import from_wkb
@@ -17,7 +18,25 @@ COUNTS = ["population", "foreigners", "migration_background"]
 
 
 def indicator_table(store: Store, filters: Filters) -> pd.DataFrame:
-    """Every share, deviation, quotient, rank and change per district for the chosen Stichtag."""
+    """Every share, deviation, quotient, rank and change per district for the chosen Stichtag.
+
+    In the public view, small counts and what could reveal them are missing (see
+    `indicators.disclosure`); the result is cached per database version and choice.
+    """
+    return _indicator_table(
+        store, (str(store.path), store.stamp), filters.municipality, filters.reference_date,
+        filters.previous_date, filters.level, filters.public, filters.threshold,
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _indicator_table(
+    _store: Store, version: tuple, municipality: str, reference_date, previous, level: str, public: bool,
+    threshold: int,
+) -> pd.DataFrame:
+    store = _store
+    filters = Filters(municipality, reference_date, [d for d in (previous, reference_date) if d], level,
+                      public=public, threshold=threshold)  # fmt: skip
     counts = load(store, "population", filters.municipality, filters.reference_date, filters.level)
     if counts.empty:
         return counts
