@@ -66,7 +66,7 @@ for key in KEY_SHARES:
         notes.append("Lücken in der Linie: Werte wegen kleiner Fallzahlen nicht ausgewiesen.")
     charts.append(Chart(title, figure, lines, notes + notes_for(lines["hidden"], f.threshold)))
 
-details = detail(page.store, f)
+details = detail(page.store, f, district_id=district_id)
 mix = nationality_mix(details, district_id)
 withheld = []  # detail charts left out, because their sums would give away a hidden count
 if not mix.empty:

@@ -104,16 +104,23 @@ def segregation(store: Store, filters: Filters) -> tuple[float, float | None]:
     return value, before
 
 
-def detail(store: Store, filters: Filters, when: date | None = None) -> pd.DataFrame:
+def detail(
+    store: Store, filters: Filters, when: date | None = None, district_id: str | None = None
+) -> pd.DataFrame:
     """The detail counts at the Stichtag, keyed by the districts of the chosen level.
 
     Detail is stored per Stadtteil; for a Stadtbezirk level the Stadtteile are relabelled with
-    their parent's key. Empty where no detail was loaded.
+    their parent's key. Empty where no detail was loaded. With `district_id` only that district
+    is read (a city keeps hundreds of thousands of detail rows per Stichtag; a profile needs one).
     """
-    frame = load(store, "detail", filters.municipality, when or filters.reference_date, None)
+    districts = load(store, "districts", filters.municipality, None)
+    wanted = None
+    if district_id is not None:
+        children = districts.loc[districts["parent_id"] == district_id, "district_id"].tolist()
+        wanted = [district_id, *children]
+    frame = load(store, "detail", filters.municipality, when or filters.reference_date, wanted)
     if frame.empty or filters.level == STADTTEIL:
         return frame
-    districts = load(store, "districts", filters.municipality, None)
     parents = districts.dropna(subset=["parent_id"]).set_index("district_id")["parent_id"]
     levels = districts.set_index("district_id")["level"]
     own = frame["district_id"].map(levels) == filters.level
