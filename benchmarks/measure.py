@@ -89,11 +89,11 @@ def map_figure(store: Store, when: date, simplify_m: float | None = None, decima
     from indicators.catalogue import get, map_indicators
     from pages.components.figures import district_map
     from pages.components.texts import source_line
-    from pages.components.views import indicator_values
+    from pages.components.views import indicator_values, screen_shapes
 
     key = map_indicators()[0]
     table = shares(store.population(MUNICIPALITY, when))
-    shapes = from_wkb(store.boundaries(MUNICIPALITY))
+    shapes = screen_shapes(from_wkb(store.boundaries(MUNICIPALITY)))  # what the Karte page sends
     if simplify_m:
         shapes = simplify_boundaries(shapes, simplify_m)
     if decimals is not None:

@@ -7,18 +7,17 @@ Maps are `go.Choropleth` on a hidden base map fitted to the municipality: no til
 
 from __future__ import annotations
 
-import json
-
 import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
+from shapely.geometry import mapping
 
 from indicators.catalogue import POINTS, Indicator
 from indicators.disclosure import SUPPRESSED
-from pages.components.formatting import PLOTLY_SEPARATORS, fmt_indicator, fmt_int
+from pages.components.formatting import MISSING, PLOTLY_SEPARATORS, fmt_indicator, fmt_int
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 NO_DATA_COLOUR = "#d4d4d4"
@@ -127,27 +126,55 @@ def palette(name: str, k: int) -> list[str]:
     return sample_colorscale(name, list(np.linspace(0.12 if name != "PuOr" else 0.0, 1.0, k)))
 
 
-def hover_texts(frame: pd.DataFrame, indicator: Indicator, municipality: str | None = None) -> list[str]:
-    """Name, value, the counts behind it and the rank, in German."""
+HOVER_COUNTS = (
+    ("population", "Einwohner:innen"),
+    ("foreigners", "Ausländer:innen"),
+    ("migration_background", "mit Migrationshintergrund"),
+)
+
+
+def hover_fields(frame: pd.DataFrame, indicator: Indicator) -> tuple[list[list[str]], str]:
+    """Per district its German hover parts (name, value, counts, rank) and the template joining them.
+
+    The labels stand once in the template, not 550 times in the data: the map stays small.
+    """
     ranked = frame["value"].rank(ascending=False, method="min")
     n = int(frame["value"].notna().sum())
-    hidden = frame["hidden"] if "hidden" in frame else pd.Series(False, index=frame.index)
+    hidden = (
+        frame["hidden"].fillna(False).astype(bool)
+        if "hidden" in frame
+        else pd.Series(False, index=frame.index)
+    )
+    columns = [
+        frame["district"].astype(str).tolist(),
+        [
+            SUPPRESSED if h else fmt_indicator(v, indicator)
+            for v, h in zip(frame["value"], hidden, strict=True)
+        ],
+    ]
+    lines = ["<b>%{customdata[0]}</b>", f"{indicator.short_label}: %{{customdata[1]}}"]
+    for col, label in HOVER_COUNTS:
+        if col in frame:
+            columns.append([
+                fmt_int(v) if pd.notna(v) else SUPPRESSED if h else MISSING
+                for v, h in zip(frame[col], hidden, strict=True)
+            ])  # fmt: skip
+            lines.append(f"{label}: %{{customdata[{len(columns) - 1}]}}")
+    columns.append([f"Rang {int(r)} von {n}" if pd.notna(r) else "" for r in ranked])
+    lines.append(f"%{{customdata[{len(columns) - 1}]}}")
+    return [list(row) for row in zip(*columns, strict=True)], "<br>".join(lines) + "<extra></extra>"
+
+
+def hover_texts(frame: pd.DataFrame, indicator: Indicator) -> list[str]:
+    """The same hover, as one finished string per district (for charts with few bars)."""
+    rows, template = hover_fields(frame, indicator)
+    body = template.removesuffix("<extra></extra>")
     texts = []
-    for (_, row), rank, is_hidden in zip(frame.iterrows(), ranked, hidden, strict=True):
-        value = SUPPRESSED if is_hidden else fmt_indicator(row["value"], indicator)
-        lines = [f"<b>{row['district']}</b>", f"{indicator.short_label}: {value}"]
-        for col, label in (
-            ("population", "Einwohner:innen"),
-            ("foreigners", "Ausländer:innen"),
-            ("migration_background", "mit Migrationshintergrund"),
-        ):
-            if col in frame and pd.notna(row.get(col)):
-                lines.append(f"{label}: {fmt_int(row[col])}")
-            elif col in frame and is_hidden:
-                lines.append(f"{label}: {SUPPRESSED}")
-        if pd.notna(rank):
-            lines.append(f"Rang {int(rank)} von {n}")
-        texts.append("<br>".join(lines))
+    for row in rows:
+        text = body
+        for i, part in enumerate(row):
+            text = text.replace(f"%{{customdata[{i}]}}", part)
+        texts.append(text.removesuffix("<br>"))
     return texts
 
 
@@ -173,7 +200,8 @@ def district_map(
     """
     gdf = boundaries.merge(data.drop(columns=["district"], errors="ignore"), on="district_id", how="left")
     gdf["geometry"] = gdf.geometry.orient_polygons(exterior_cw=True)
-    gdf["hover"] = hover_texts(gdf, indicator)
+    gdf["hover"], hover_template = hover_fields(gdf, indicator)
+    features = _features(gdf)
     has_value = gdf["value"].notna()
     breaks = class_breaks(gdf.loc[has_value, "value"], scheme, k)
     fig = go.Figure()
@@ -188,7 +216,7 @@ def district_map(
             part = gdf[has_value & (cls == i)]
             gdf.loc[part.index, "fill"] = colour
             if not part.empty:
-                fig.add_trace(_choropleth(part, colour, label))
+                fig.add_trace(_choropleth(part, colour, label, features, hover_template))
     hidden = (
         gdf["hidden"].fillna(False).astype(bool) if "hidden" in gdf else pd.Series(False, index=gdf.index)
     )
@@ -198,7 +226,7 @@ def district_map(
     ):
         if not part.empty:
             names = ", ".join(part["district"].astype(str))
-            fig.add_trace(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}"))
+            fig.add_trace(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}", features, hover_template))
     if labels:
         points = gdf.geometry.representative_point()
         fig.add_trace(
@@ -238,8 +266,18 @@ def district_map(
     return fig
 
 
-def _choropleth(part: gpd.GeoDataFrame, colour: str, label: str) -> go.Choropleth:
-    geojson = json.loads(part[["district_id", "geometry"]].to_json(drop_id=True))
+def _features(gdf: gpd.GeoDataFrame) -> dict[str, dict]:
+    """One GeoJSON feature per district, built once per figure."""
+    return {
+        key: {"type": "Feature", "id": key, "properties": {"district_id": key}, "geometry": mapping(geom)}
+        for key, geom in zip(gdf["district_id"], gdf.geometry, strict=True)
+    }
+
+
+def _choropleth(
+    part: gpd.GeoDataFrame, colour: str, label: str, features: dict[str, dict], hover_template: str
+) -> go.Choropleth:
+    geojson = {"type": "FeatureCollection", "features": [features[k] for k in part["district_id"]]}
     return go.Choropleth(
         geojson=geojson,
         featureidkey="properties.district_id",
@@ -250,8 +288,8 @@ def _choropleth(part: gpd.GeoDataFrame, colour: str, label: str) -> go.Choroplet
         name=label,
         showlegend=True,
         marker={"line": {"color": "white", "width": 1}},
-        text=part["hover"],
-        hovertemplate="%{text}<extra></extra>",
+        customdata=part["hover"].tolist(),
+        hovertemplate=hover_template,
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 
 from data.store import Store
-from geo.boundaries import from_wkb
+from geo.boundaries import from_wkb, simplify_boundaries
 from indicators.catalogue import get
 from indicators.disclosure import footnote, public_view
 from indicators.shares import changes, municipality_series, shares
@@ -31,7 +33,13 @@ def indicator_table(store: Store, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _indicator_table(
-    _store: Store, version: tuple, municipality: str, reference_date, previous, level: str, public: bool,
+    _store: Store,
+    version: tuple,
+    municipality: str,
+    reference_date,
+    previous,
+    level: str,
+    public: bool,
     threshold: int,
 ) -> pd.DataFrame:
     store = _store
@@ -85,8 +93,28 @@ def disclosure_notes(table: pd.DataFrame, filters: Filters) -> list[str]:
 
 
 def boundaries(store: Store, filters: Filters) -> gpd.GeoDataFrame | None:
-    """The district polygons of the chosen level, or None where no geometry was loaded."""
-    frame = load(store, "boundaries", filters.municipality, filters.level)
-    if frame.empty:
-        return None
-    return from_wkb(frame)
+    """The district polygons of the chosen level for the screen, or None where no geometry was loaded."""
+    return _display_boundaries(store, (str(store.path), store.stamp), filters.municipality, filters.level)
+
+
+SCREEN_PX = 800  # about the width a map gets: finer detail than a pixel is never seen
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _display_boundaries(
+    _store: Store, version: tuple, municipality: str, level: str
+) -> gpd.GeoDataFrame | None:
+    """`screen_shapes` once per database version: the map sent to the browser stays small even for
+    550 districts (neighbours keep their shared edges)."""
+    frame = load(_store, "boundaries", municipality, level)
+    return None if frame.empty else screen_shapes(from_wkb(frame))
+
+
+def screen_shapes(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Boundaries for the screen: simplified to about a pixel, coordinates on a ~10 m grid."""
+    lon_min, lat_min, lon_max, lat_max = shapes.total_bounds
+    extent_m = max(lon_max - lon_min, lat_max - lat_min) * 111_000
+    shapes = simplify_boundaries(shapes, tolerance_m=max(15.0, extent_m / SCREEN_PX))
+    rounded = shapely.set_precision(shapes.geometry.values, 1e-4)
+    keep = ~shapely.is_empty(rounded)  # a district smaller than the grid keeps its unrounded outline
+    return shapes.set_geometry(np.where(keep, rounded, shapes.geometry.values), crs=shapes.crs)

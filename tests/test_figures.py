@@ -1,0 +1,58 @@
+"""The shared figure builders on the demo city: German hover, classes, the screen copy of the boundaries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import shapely
+
+from data.store import Store
+from geo.boundaries import from_wkb
+from indicators.catalogue import get
+from indicators.shares import shares
+from pages.components.figures import district_map, hover_texts
+from pages.components.views import indicator_values, screen_shapes
+
+STICHTAG = date(2024, 12, 31)
+
+
+def _inputs(demo_db):
+    store = Store(demo_db)
+    try:
+        table = shares(store.population("Musterstadt", STICHTAG))
+        shapes = from_wkb(store.boundaries("Musterstadt"))
+    finally:
+        store.close()
+    return table, shapes
+
+
+def test_map_hover_is_german_and_complete(demo_db):
+    table, shapes = _inputs(demo_db)
+    values = indicator_values(table, "foreigner_share_pct")
+    fig = district_map(shapes, values, get("foreigner_share_pct"), title="t", source="Quelle: x")
+    traces = [t for t in fig.data if t.type == "choropleth"]
+    assert sum(len(t.locations) for t in traces) == len(shapes) == 16
+    template = traces[0].hovertemplate
+    assert "Einwohner:innen: %{customdata[2]}" in template and "<extra></extra>" in template
+    rows = {row[0]: row for t in traces for row in t.customdata}
+    altstadt = table.set_index("district").loc["Altstadt"]
+    assert rows["Altstadt"][2] == f"{altstadt['population']:,}".replace(",", ".")
+    assert rows["Altstadt"][1].endswith(" %") and "," in rows["Altstadt"][1]
+    assert sorted(int(r[-1].split()[1]) for r in rows.values()) == list(range(1, 17))  # "Rang k von 16"
+    # the finished strings for bar charts say the same
+    text = hover_texts(values, get("foreigner_share_pct"))[values["district"].tolist().index("Altstadt")]
+    assert text.startswith("<b>Altstadt</b><br>Ausländeranteil: ") and "Rang " in text
+
+
+def test_screen_copy_of_boundaries_is_smaller_and_keeps_every_district(demo_db):
+    _, shapes = _inputs(demo_db)
+    screen = screen_shapes(shapes)
+    assert len(screen) == len(shapes) and screen.geometry.is_valid.all()
+    assert (
+        shapely.get_num_coordinates(screen.geometry.values).sum()
+        < shapely.get_num_coordinates(shapes.geometry.values).sum()
+    )
+    # no gaps: the union is as large as the sum of the parts (within rounding)
+    metric = screen.to_crs(25832).geometry
+    union = shapely.union_all(metric.values).area
+    assert abs(union - metric.area.sum()) / union < 0.001
