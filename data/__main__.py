@@ -52,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2024, help=argparse.SUPPRESS)
 
     undo = sub.add_parser("undo", parents=[db], help="den letzten Import einer Art rückgängig machen")
-    undo.add_argument("kind", choices=["population", "register", "boundaries", "allocations", "quota", "occupancy"])
+    undo.add_argument(
+        "kind", choices=["population", "register", "boundaries", "allocations", "quota", "occupancy"]
+    )
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
-    sub.add_parser("hash-password", help="Passwort-Hash für .streamlit/secrets.toml erzeugen (fragt das Passwort ab)")
+    sub.add_parser(
+        "hash-password", help="Passwort-Hash für .streamlit/secrets.toml erzeugen (fragt das Passwort ab)"
+    )
 
     imp = sub.add_parser("import", help="eine Datei importieren").add_subparsers(dest="kind", required=True)
     pop = imp.add_parser("population", parents=[db], help="Einwohnerzahlen je Stadtteil (CSV oder XLSX)")
@@ -96,8 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     occ = imp.add_parser("occupancy", parents=[db], help="Plätze und Belegung je Unterkunft und Stichtag")
     occ.add_argument("file", type=Path)
     occ.add_argument("--municipality", help="Name der Kommune")
-    reg = imp.add_parser("register", parents=[db],
-                         help="personenbezogener Melderegister-Auszug (CSV), beim Import zu Zählungen verdichtet")
+    reg = imp.add_parser(
+        "register",
+        parents=[db],
+        help="personenbezogener Melderegister-Auszug (CSV), beim Import zu Zählungen verdichtet",
+    )
     reg.add_argument("file", type=Path)
     reg.add_argument("--date", type=_date, required=True, help="Stichtag des Auszugs JJJJ-MM-TT")
     reg.add_argument("--municipality", help="Name der Kommune")
@@ -132,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
 
             password = getpass.getpass("Passwort: ")
             if len(password) < 10 or password != getpass.getpass("Wiederholen: "):
-                print("Die Passwörter stimmen nicht überein oder sind kürzer als 10 Zeichen.", file=sys.stderr)
+                print(
+                    "Die Passwörter stimmen nicht überein oder sind kürzer als 10 Zeichen.", file=sys.stderr
+                )
                 return 1
             print(hash_password(password))
             return 0

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem
-from data.parsing import find_column, normalise_header, parse_count, parse_date, read_table
+from data.parsing import find_column, normalise_header, parse_count, parse_date, read_bytes, read_table
 from data.store import writing
 
 YEAR, MONTH, DAY = "year", "month", "day"
@@ -88,14 +88,7 @@ def read_input(path: str | Path, payload: bytes | None = None) -> tuple[pd.DataF
     """The table (strings, index = spreadsheet row numbers) and the raw bytes (for the checksum)."""
     path = Path(path)
     if payload is None:
-        try:
-            payload = path.read_bytes()
-        except FileNotFoundError as err:
-            raise DataImportError(path, f"Die Datei {path} wurde nicht gefunden.") from err
-        except OSError as err:
-            raise DataImportError(
-                path, f"Die Datei {path} kann nicht gelesen werden ({err.strerror})."
-            ) from err
+        payload = read_bytes(path)
     return read_table(path, payload), payload
 
 

@@ -120,6 +120,17 @@ def _sniff_delimiter(first_line: str) -> str:
     return sep if n else ","
 
 
+def read_bytes(path: str | Path) -> bytes:
+    """The file's bytes, or a DataImportError a planner understands."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as err:
+        raise DataImportError(path, f"Die Datei {path} wurde nicht gefunden.") from err
+    except OSError as err:
+        raise DataImportError(path, f"Die Datei {path} kann nicht gelesen werden ({err.strerror}).") from err
+
+
 def read_table(path: str | Path, payload: bytes | None = None, known: set[str] | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX file into a frame of strings; the index holds spreadsheet row numbers.
 
@@ -130,12 +141,7 @@ def read_table(path: str | Path, payload: bytes | None = None, known: set[str] |
     path = Path(path)
     name = path.name
     if payload is None:
-        try:
-            payload = path.read_bytes()
-        except FileNotFoundError as err:
-            raise DataImportError(name, f"Die Datei {path} wurde nicht gefunden.") from err
-        except OSError as err:
-            raise DataImportError(name, f"Die Datei kann nicht gelesen werden ({err.strerror}).") from err
+        payload = read_bytes(path)
     if len(payload) > MAX_FILE_BYTES:
         raise DataImportError(name, f"Die Datei ist größer als {MAX_FILE_BYTES // 1024 // 1024} MB.")
     if not payload.strip():

@@ -25,6 +25,7 @@ from data.parsing import (
     parse_count,
     parse_date,
     parse_percent,
+    read_bytes,
     read_table,
 )
 from data.store import STADTTEIL, known_districts, writing
@@ -411,7 +412,7 @@ def import_population(
     """Validate the file, then replace the snapshots it holds in one transaction."""
     path = Path(path)
     districts, counts = validate_population(path, db_path, municipality, reference_date, payload, mapping)
-    payload = payload if payload is not None else _read_bytes(path)
+    payload = payload if payload is not None else read_bytes(path)
     dates = sorted(set(counts["reference_date"]))
     with writing(db_path) as w:
         import_id = w.start_import(
@@ -451,7 +452,7 @@ def validate_population(
     mapping: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Everything an import checks, without writing: (districts, counts) or DataImportError."""
-    payload = payload if payload is not None else _read_bytes(path)
+    payload = payload if payload is not None else read_bytes(path)
     frame = read_table(path, payload, known=KNOWN_HEADERS)
     districts, counts, problems = parse_population(frame, municipality, reference_date, mapping)
     if not problems:
@@ -461,10 +462,3 @@ def validate_population(
     if problems:
         raise DataImportError(path, problems)
     return districts, counts
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise DataImportError(path, f"Die Datei {path} kann nicht gelesen werden ({err.strerror}).") from err

@@ -22,7 +22,14 @@ import pandas as pd
 
 from data.demo import AGE_GROUPS, GERMANY, population_totals
 from data.errors import DataImportError, ImportReport, Problem
-from data.parsing import MAX_FILE_BYTES, decode_text, find_column, normalise_header, normalise_name
+from data.parsing import (
+    MAX_FILE_BYTES,
+    decode_text,
+    find_column,
+    normalise_header,
+    normalise_name,
+    read_bytes,
+)
 from data.store import known_districts, writing
 
 MAX_REGISTER_BYTES = 8 * MAX_FILE_BYTES  # a city's extract: ~1 million rows
@@ -176,10 +183,7 @@ def import_register(
     """Aggregate a person-level extract and replace the Stichtag's counts with the result."""
     path = Path(path)
     if payload is None:
-        try:
-            payload = path.read_bytes()
-        except OSError as err:
-            raise DataImportError(path, f"Die Datei kann nicht gelesen werden ({err.strerror}).") from err
+        payload = read_bytes(path)
     frame = read_register(path, payload)
     known = known_districts(db_path, municipality)
     known = known[known["level"] == "Stadtteil"]
