@@ -398,12 +398,14 @@ def _count_mask(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         for i, diff in zip([*range(n), "total"], diffs, strict=True):
             values[(i, implicit)] = diff
             relations.append(Relation((i, whole), ((i, part), (i, implicit))))
+    mask = pd.DataFrame(False, index=table.index, columns=counts)
+    if not any(is_sensitive(v, threshold) for v in values.values()):
+        return mask  # no count (shown or implicit) below the threshold: nothing to protect
     columns = {c for _, c in values}
     for column in columns:
         relations.append(Relation(("total", column), tuple((i, column) for i in range(n))))
     locked = [] if len(total_rows) else [("total", c) for c in counts]
     hidden = protect(values, relations, threshold, published, locked)
-    mask = pd.DataFrame(False, index=table.index, columns=counts)
     positions = dict(enumerate(table.index[districts]))
     for i, column in hidden:
         label = total_rows[0] if i == "total" else positions[i]
