@@ -26,48 +26,32 @@ EXPLANATIONS = {
     "(`indicators.shares.ratio`/`municipality_totals`); in the running app `st.cache_data` already "
     "answers a repeated Stichtag in ~1 ms. At quick sizes the detail is tiny and the ratio means "
     "nothing.",
-    "map_bytes": "Geometry is ~87 % of the figure: 550 polygons simplified at 15 m (the importer's "
-    "tolerance) with ~44 vertices each and full float precision (17 digits per coordinate), plus one "
-    "pre-formatted hover string per district. At 600 px for ~35 km one pixel is ~60 m, so the map "
-    "needs neither. Fix in `pages/components/figures.py` (`district_map`/`_choropleth`) with "
-    "`pages/components/views.py` (`boundaries`): simplify a display copy once per database at ~60 m "
-    "(`geo.boundaries.simplify_boundaries(shapes, 60)`, keeps shared edges), round to 4 decimals "
-    "(`shapely.set_precision(g, 1e-4)`, ≤ 11 m), and send numbers as `customdata` with a "
-    "`hovertemplate` instead of 550 formatted strings. Prototype: 274 KB (gzip 66 KB) instead of "
-    "1.14 MB; rounding alone gives ~680 KB.",
-    "rerun_karte": "Readers get the public view: `views.indicator_table` calls `indicators.disclosure.public_view` on every rerun (not cached), and its secondary-suppression check `_determined` runs a dense SVD over all relations × unknown cells, repeatedly — ~40 s for 550 districts (0.14 s for 60, 5.5 s for 150, 24 s for 300), even when no cell is hidden. Fix in `indicators/disclosure.py`: return at once when no count is below the threshold (nothing to protect); replace the SVD by a linear peeling test (a relation with exactly one unknown cell determines it; repeat) or a sparse rank test per connected component; and cache the public table per (database, Stichtag, level, threshold) with `st.cache_data` in `views.indicator_table`. "
-    "Then, as for the editor view: "
-    "every rerun rebuilds the map figure (~0.7 s at 550 districts): `hover_texts` "
-    "iterates 550 rows with `iterrows` (~0.2 s), `_choropleth` turns each class into GeoJSON via "
-    "`GeoDataFrame.to_json` + `json.loads` (~0.26 s), plotly validates and deep-copies the 1 MB of "
-    "GeoJSON (~0.15 s), and Streamlit serialises the 1.1 MB figure. Fix: build the display GeoJSON "
-    "features once per database (cached in `views.boundaries`) and pick the features per class by "
-    "key; vectorised hover (`customdata` + `hovertemplate`). Prototype: ~0.1 s per figure, which "
-    "puts the rerun under 300 ms.",
-    "rerun_profil": "Readers get the public view: `views.indicator_table` calls `indicators.disclosure.public_view` on every rerun (not cached), and its secondary-suppression check `_determined` runs a dense SVD over all relations × unknown cells, repeatedly — ~40 s for 550 districts (0.14 s for 60, 5.5 s for 150, 24 s for 300), even when no cell is hidden. Fix in `indicators/disclosure.py`: return at once when no count is below the threshold (nothing to protect); replace the SVD by a linear peeling test (a relation with exactly one unknown cell determines it; repeat) or a sparse rank test per connected component; and cache the public table per (database, Stichtag, level, threshold) with `st.cache_data` in `views.indicator_table`. "
-    "Then, as for the editor view: "
-    "`profile_views.detail` loads the whole Stichtag's detail (~600,000 rows, ~0.8 s) "
-    "although the page shows one Stadtteil, and `st.cache_data` pickles it (49 MB) on store and "
-    "unpickles it on every hit (~0.3 s round trip). Fix: a reader for one district — "
-    "`load(store, 'detail', m, date, [district_id])` (the Store already takes `district_ids`): "
-    "~840 rows in ~9 ms — used by `pages/profil.py` for the nationality mix and the pyramid.",
-    "sessions": "With the public view at ~40 s per rerun (see the Karte rerun) 30 sessions cannot even open "
-    "the page in time; the numbers below are what got through. Without it: the server runs every rerun under one GIL on 2 cores shared with the 30 browser "
-    "contexts that render 550-polygon maps; each Stichtag change costs ~0.7–1 s of server CPU (see "
-    "the Karte rerun), so 30 sessions queue. The Karte fixes above (figure ~0.1 s, payload ÷4) cut "
-    "the server cost per interaction by ~5× and the client's parse/render by ~4×; beyond that, cache "
-    "the finished figure per (database, Stichtag, indicator, classes) with `st.cache_data`, and for "
-    "more than ~10 busy planners run 2 server processes behind a proxy.",
-    "rerun_karte_exact": "Every rerun rebuilds the map figure (~0.7 s at 550 districts): `hover_texts` "
-    "iterates 550 rows with `iterrows` (~0.2 s), `_choropleth` turns each class into GeoJSON via "
-    "`GeoDataFrame.to_json` + `json.loads` (~0.26 s), plotly validates and deep-copies the 1 MB of "
-    "GeoJSON (~0.15 s), and Streamlit serialises the 1.1 MB figure. Fix: display GeoJSON features "
-    "built once per database (cached in `views.boundaries`), picked per class by key; `customdata` + "
-    "`hovertemplate` instead of formatted strings. Prototype: ~0.1 s per figure.",
-    "rerun_profil_exact": "`profile_views.detail` loads the whole Stichtag's detail (~600,000 rows, "
-    "~0.8 s) although the page shows one Stadtteil, and `st.cache_data` pickles it (49 MB) on store and "
-    "unpickles it on every hit (~0.3 s). Fix: `load(store, 'detail', m, date, [district_id])` for the "
-    "nationality mix and the pyramid (the Store already filters by `district_ids`): ~840 rows in ~9 ms.",
+    "map_bytes": "Geometry is most of the figure. The Karte page sends a screen copy of the boundaries "
+    "(`pages/components/views.py`: `screen_shapes`, simplified to about one pixel and rounded to ~10 m, "
+    "cached per database version) and puts the hover labels into the `hovertemplate` with the values "
+    "as `customdata`; if this goal is missed again, lower `SCREEN_PX` or round to 3 decimals.",
+    "rerun_karte": "Readers get the public view (`indicators.disclosure.public_view`, cached per database "
+    "version and Stichtag in `views.indicator_table`); a Stichtag change computes it once (~10 ms when "
+    "no count is below the threshold), then the map figure is built (~0.2–0.4 s at 550 districts: "
+    "classes, hover parts, GeoJSON per class, plotly's validation of ~200 KB of coordinates). What "
+    "would meet the goal: cache the finished figure per (database, Stichtag, indicator, classes) with "
+    "`st.cache_data`, and build the per-class GeoJSON from features prepared once per database.",
+    "rerun_profil": "Six charts per rerun, among them a ranking of all 550 Stadtteile and time series "
+    "over all 40 Stichtage, each protected per Stichtag in the public view (cached per database "
+    "version). Not profiled further in this run; what would meet the goal: cache the finished figures "
+    "per (database, Stichtag, district) and draw the ranking only for the neighbours of the chosen "
+    "Stadtteil at this size.",
+    "sessions": "The server runs every rerun under one GIL on 2 cores shared with the 30 browser "
+    "contexts that render 550-polygon maps; each Stichtag change costs ~0.5–1 s of server CPU (see "
+    "the Karte rerun), so 30 simultaneous sessions queue behind each other. What would meet the goal: "
+    "cache the finished figure per (database, Stichtag, indicator, classes) so that a Stichtag another "
+    "session already looked at costs only the transfer, measure with the browsers on another machine, "
+    "and for more than ~10 busy planners run 2–3 server processes behind a proxy.",
+    "rerun_karte_exact": "Every rerun rebuilds the map figure (~0.2–0.4 s at 550 districts). What would "
+    "meet the goal reliably: cache the finished figure per (database, Stichtag, indicator, classes).",
+    "rerun_profil_exact": "Six charts per rerun, among them a ranking of all 550 Stadtteile and time "
+    "series over all 40 Stichtage (the detail is read for the chosen district only). Not profiled "
+    "further in this run; caching the finished figures per (database, Stichtag, district) would meet it.",
     "session_errors": "Interactions that did not show the new Stichtag within 30 s (or sessions that "
     "did not open within 120 s) count as errors; they are the tail of the same queue.",
 }
