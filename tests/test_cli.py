@@ -48,22 +48,19 @@ def run(*args: str, db: Path | None = None, env_db: Path | None = None) -> subpr
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
+def import_luenen(db: Path) -> subprocess.CompletedProcess:
+    """The Lünen table of seed 002, Stichtag 31.12.2020, through the command line."""
+    return run(
+        "data", "import", "population", str(LUENEN), "--date", "2020-12-31", "--municipality", "Lünen", db=db
+    )
+
+
 def parse(stdout: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(stdout)))
 
 
 def test_luenen_published_shares_through_both_commands(db_path):
-    done = run(
-        "data",
-        "import",
-        "population",
-        str(LUENEN),
-        "--date",
-        "2020-12-31",
-        "--municipality",
-        "Lünen",
-        db=db_path,
-    )
+    done = import_luenen(db_path)
     assert done.returncode == 0, done.stderr
     assert "13 Zeilen" in done.stdout
     out = run("indicators", "shares", "--date", "2020-12-31", "--municipality", "Lünen", db=db_path)
@@ -101,17 +98,7 @@ def test_db_defaults_to_environment_variable(tmp_path):
 
 
 def test_refused_file_exit_code_message_and_nothing_written(tmp_path, db_path):
-    run(
-        "data",
-        "import",
-        "population",
-        str(LUENEN),
-        "--date",
-        "2020-12-31",
-        "--municipality",
-        "Lünen",
-        db=db_path,
-    )
+    import_luenen(db_path)
     before = db_path.read_bytes()
     bad = tmp_path / "stadtteile_q3.csv"
     bad.write_bytes(LUENEN.read_bytes().replace(b"4.344", b"-4.344"))
@@ -140,17 +127,7 @@ def test_wrong_calls_are_usage_errors(db_path):
 
 
 def test_unknown_stichtag_names_the_available_ones(db_path):
-    run(
-        "data",
-        "import",
-        "population",
-        str(LUENEN),
-        "--date",
-        "2020-12-31",
-        "--municipality",
-        "Lünen",
-        db=db_path,
-    )
+    import_luenen(db_path)
     out = run("indicators", "shares", "--date", "2019-12-31", "--municipality", "Lünen", db=db_path)
     assert out.returncode == 1 and "2020-12-31" in out.stderr and "Traceback" not in out.stderr
 
