@@ -3,6 +3,7 @@
 import streamlit as st
 
 from indicators.catalogue import get, map_indicators
+from pages.components.access import memo
 from pages.components.charts import map_or_ranking
 from pages.components.figures import is_diverging
 from pages.components.setup import Chart, page_setup, show_charts
@@ -44,20 +45,24 @@ source = source_line(f.source, f.date_text)
 shapes = boundaries(page.store, f)
 notes = [f"{indicator.label} = {indicator.formula}."]
 city = city_row(page.store, f) if shapes is None else None
-figure = map_or_ranking(
-    shapes,
-    values,
-    indicator,
-    title=title,
-    source=source,
-    presentation=f.presentation,
-    compact=page.compact,
-    reference=city.get(key) if city is not None else None,
-    reference_label=f.municipality,
-    scheme=scheme,
-    k=k,
-    colours=colours,
-    labels=labels,
+figure = memo(
+    page.store,
+    ("karte", repr(f), key, scheme, k, colours, labels, page.compact),
+    lambda: map_or_ranking(
+        shapes,
+        values,
+        indicator,
+        title=title,
+        source=source,
+        presentation=f.presentation,
+        compact=page.compact,
+        reference=city.get(key) if city is not None else None,
+        reference_label=f.municipality,
+        scheme=scheme,
+        k=k,
+        colours=colours,
+        labels=labels,
+    ),
 )
 if shapes is None:
     notes.insert(0, NO_GEOMETRY_NOTE)

@@ -36,3 +36,14 @@ def _cached(_store: Store, key: tuple, method: str, args: tuple):
 def load(store: Store, method: str, *args):
     """`store.<method>(*args)`, cached per database file and arguments."""
     return _cached(store, (str(store.path), store.stamp), method, args)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _memo(key: tuple, _build):
+    return _build()
+
+
+def memo(store: Store, key: tuple, build):
+    """`build()`, cached per database version and `key` — which must name everything the result
+    depends on. For finished figures: a Stichtag another session already looked at costs nothing."""
+    return _memo((str(store.path), store.stamp, *key), build)
