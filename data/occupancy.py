@@ -25,7 +25,7 @@ import pandas as pd
 from data.allocations import TOTAL_NAMES, aliases, cell, map_columns, read_input
 from data.errors import DataImportError, ImportReport, Problem
 from data.parsing import normalise_header, normalise_name, parse_count, parse_date
-from data.store import STADTTEIL, Store, writing
+from data.store import STADTTEIL, known_districts, writing
 
 DATE_ALIASES = aliases("Stichtag", "Datum", "Stand", "reference_date")
 FACILITY_ALIASES = aliases("Unterkunft", "Einrichtung", "Objekt", "Standort", "Unterbringung", "facility")
@@ -202,14 +202,7 @@ def import_occupancy(
     """Validate the file, then replace its (Stichtag, Unterkunft) rows in one transaction."""
     path = Path(path)
     frame, payload = read_input(path, payload)
-    districts = None
-    if Path(db_path).exists():
-        store = Store(db_path)
-        try:
-            districts = store.districts(municipality, level=None)
-        finally:
-            store.close()
-    rows, facilities, problems = parse_occupancy(frame, municipality, districts)
+    rows, facilities, problems = parse_occupancy(frame, municipality, known_districts(db_path, municipality))
     if any(p.severity == "error" for p in problems):
         raise DataImportError(path, problems)
     with writing(db_path) as w:
