@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from charts.texts import APP_TITLE
 from pages.components.access import get_store
 from pages.components.state import sidebar_filters
-from pages.components.texts import APP_TITLE
 
 st.set_page_config(page_title=APP_TITLE, page_icon="static/favicon.png", layout="wide")
 

@@ -85,11 +85,11 @@ def map_figure(store: Store, when: date, simplify_m: float | None = None, decima
     chooses for more than 30 districts). `simplify_m`/`decimals` are what-ifs for smaller payloads."""
     import shapely
 
+    from charts.figures import district_map
+    from charts.reads import indicator_values, screen_shapes
+    from charts.texts import source_line
     from geo.boundaries import from_wkb, simplify_boundaries
     from indicators.catalogue import get, map_indicators
-    from pages.components.figures import district_map
-    from pages.components.texts import source_line
-    from pages.components.views import indicator_values, screen_shapes
 
     key = map_indicators()[0]
     table = shares(store.population(MUNICIPALITY, when))
@@ -171,7 +171,7 @@ def _check(at, page: str) -> None:
 
 
 def public_view_once(store: Store, when: date, before: date) -> int:
-    """`indicators.disclosure.public_view` on the Stadtteil table as `views.indicator_table` builds it;
+    """`indicators.disclosure.public_view` on the Stadtteil table as `charts.reads.indicator_table` builds it;
     returns the number of hidden cells."""
     from indicators.disclosure import public_view
 

@@ -27,11 +27,11 @@ EXPLANATIONS = {
     "answers a repeated Stichtag in ~1 ms. At quick sizes the detail is tiny and the ratio means "
     "nothing.",
     "map_bytes": "Geometry is most of the figure. The Karte page sends a screen copy of the boundaries "
-    "(`pages/components/views.py`: `screen_shapes`, simplified to about one pixel and rounded to ~10 m, "
+    "(`charts/reads.py`: `screen_shapes`, simplified to about one pixel and rounded to ~10 m, "
     "cached per database version) and puts the hover labels into the `hovertemplate` with the values "
     "as `customdata`; if this goal is missed again, lower `SCREEN_PX` or round to 3 decimals.",
     "rerun_karte": "Readers get the public view (`indicators.disclosure.public_view`, cached per database "
-    "version and Stichtag in `views.indicator_table`); a Stichtag change computes it once (~10 ms when "
+    "version and Stichtag in `charts.reads.indicator_table`); a Stichtag change computes it once (~10 ms when "
     "no count is below the threshold), then the map figure is built (~0.2–0.4 s at 550 districts: "
     "classes, hover parts, GeoJSON per class, plotly's validation of ~200 KB of coordinates). What "
     "would meet the goal: cache the finished figure per (database, Stichtag, indicator, classes) with "

@@ -154,10 +154,10 @@ def occupancy_csv(store: Store, municipality: str, when: date | None) -> pd.Data
 
 
 def write_report(store: Store, municipality: str, args: argparse.Namespace) -> str:
-    """Build and write the Sitzungsbericht; the line to print. The figure builders live in
-    `pages.components` (no Streamlit there), so this one command reaches up to them."""
+    """Build and write the Sitzungsbericht (`charts.report`: the views the pages show); the line to
+    print."""
+    from charts.report import build_report, write
     from indicators.report import SelectionError
-    from pages.components.report import build_report, write
 
     try:
         report = build_report(store, municipality, args.date, args.districts.split(","), threshold=args.threshold)
@@ -169,7 +169,8 @@ def write_report(store: Store, municipality: str, args: argparse.Namespace) -> s
     unit = "Folien" if args.format == "pptx" else "Seiten"
     count = 2 + 2 * len(report.charts)
     return (f"Sitzungsbericht geschrieben: {args.out} ({args.format.upper()}, {count} {unit}, "
-            f"{len(report.charts)} Grafiken; {report.subtitle}; Fallzahlen unter {report.threshold} gesperrt)")
+            f"{len(report.charts)} Grafiken; {report.subtitle}; Fallzahlen unter {report.threshold} gesperrt)"
+            + "".join(f"\n{reason}" for reason in report.withheld))
 
 
 def write_csv(frame: pd.DataFrame) -> None:

@@ -6,19 +6,18 @@ indicator text is written anywhere else. Keys are the column names the indicator
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-#: Label of the row / line for the municipality as a whole.
-TOTAL_LABEL = "Gesamtstadt"
-#: Suggested label for the grouped rest in `largest_nationalities` (``other_label=OTHER_LABEL``).
-OTHER_LABEL = "Übrige"
-
-PERSONS = "Personen"
-PERCENT = "%"
-POINTS = "Pp."
-INDEX = "Index"
-RANK = "Rang"
-UNITS: tuple[str, ...] = (PERSONS, PERCENT, POINTS, INDEX, RANK)
+from indicators.catalogue_refugees import REFUGEE_INDICATORS
+from indicators.indicator import (  # noqa: F401 - re-exported: the catalogue is where readers look
+    INDEX,
+    OTHER_LABEL,
+    PERCENT,
+    PERSONS,
+    POINTS,
+    RANK,
+    TOTAL_LABEL,
+    UNITS,
+    Indicator,
+)
 
 REGISTER = "Melderegister der Kommune, Stichtagsauswertung je Stadtteil"
 REGISTER_MH = "Melderegister der Kommune, Auswertung Migrationshintergrund (z. B. mit MigraPro)"
@@ -49,31 +48,6 @@ _CHANGE_CAVEAT = (
     "Veränderung sind."
 )
 _RANK_CAVEAT = "Platz 1 = höchster Anteil. Gleiche Werte erhalten denselben Platz."
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """Metadata of one indicator; ``key`` is the column name in the indicator frames.
-
-    ``higher_is`` is ``"better"``, ``"worse"`` or ``None`` (neutral: a higher share of foreigners is
-    a fact about a district, not a judgement — colour scales must not suggest one).
-    ``decimals`` is the number of decimals shown, ``signed`` whether a "+" is shown for positive values,
-    ``on_map`` whether the indicator suits a Stadtteil map (shares and relative measures, not counts).
-    """
-
-    key: str
-    label: str
-    short_label: str
-    unit: str
-    formula: str
-    numerator: str | None
-    denominator: str | None
-    source: str
-    caveat: str
-    higher_is: str | None = None
-    decimals: int = 0
-    signed: bool = False
-    on_map: bool = False
 
 
 def _count(key: str, label: str, short_label: str, source: str, caveat: str) -> Indicator:
@@ -267,7 +241,7 @@ _ALL: tuple[Indicator, ...] = (
     DISSIMILARITY,
 )
 
-CATALOGUE: dict[str, Indicator] = {indicator.key: indicator for indicator in _ALL}
+CATALOGUE: dict[str, Indicator] = {indicator.key: indicator for indicator in (*_ALL, *REFUGEE_INDICATORS)}
 
 
 def get(key: str) -> Indicator:
@@ -281,7 +255,3 @@ def get(key: str) -> Indicator:
 def map_indicators() -> list[str]:
     """Keys of the indicators suitable for a Stadtteil map, in catalogue order."""
     return [key for key, indicator in CATALOGUE.items() if indicator.on_map]
-
-
-# --- Flucht und Unterbringung: defined in indicators/catalogue_refugees.py, which adds them to CATALOGUE.
-import indicators.catalogue_refugees  # noqa: E402, F401

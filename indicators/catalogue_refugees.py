@@ -1,13 +1,13 @@
 """Catalogue entries for allocations, quota and accommodation (Flucht und Unterbringung).
 
-Defined here, registered into `indicators.catalogue.CATALOGUE` when this module is imported;
-`indicators/catalogue.py` imports it at its end, so every reader of the catalogue sees them.
+Defined here; `indicators.catalogue` includes them in `CATALOGUE`, so every reader of the catalogue
+sees them.
 Keys are the column names of `indicators.allocations` and `indicators.occupancy`.
 """
 
 from __future__ import annotations
 
-from indicators.catalogue import CATALOGUE, PERCENT, PERSONS, Indicator
+from indicators.indicator import PERCENT, PERSONS, Indicator
 
 ALLOCATIONS_SOURCE = "Zuweisungslisten der Kommune (Zuweisungen der Bezirksregierung Arnsberg nach FlüAG NRW)"
 QUOTA_SOURCE = "Bezirksregierung Arnsberg, Aufnahmeverpflichtung und Erfüllungsquote nach FlüAG NRW"
@@ -267,4 +267,3 @@ REFUGEE_INDICATORS: tuple[Indicator, ...] = (
     FREE_PLACES,
 )
 
-CATALOGUE.update({indicator.key: indicator for indicator in REFUGEE_INDICATORS})

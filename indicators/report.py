@@ -1,19 +1,17 @@
-"""The numbers of the Sitzungsbericht, disclosure-controlled: counts in, public tables out.
+"""The Sitzungsbericht's selection and methodology notes: which Stadtteile the reader asked for.
 
-Pure pandas. The figures and the PPTX/PDF files are made in `pages.components.report` (the figure
-builders live in `pages/components`); this module decides what the report may show.
+Pure pandas. What the report shows, and what it withholds, is decided by the same views as the pages
+(`charts.population_views`); the PPTX/PDF files are written in `charts.report`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import pandas as pd
 
-from indicators.catalogue import OTHER_LABEL, get
-from indicators.disclosure import PublicTable, footnote, public_view, suppress_parts
-from indicators.nationalities import largest_nationalities
-from indicators.shares import shares
+from indicators.catalogue import get
+from indicators.disclosure import footnote
 
 #: the shares the report shows, one chart each
 REPORT_SHARES: tuple[str, ...] = ("foreigner_share_pct", "migration_background_share_pct")
@@ -41,55 +39,6 @@ def resolve_districts(districts: pd.DataFrame, wanted: Iterable[str] | None) -> 
         known = ", ".join(districts["district"].astype(str))
         raise SelectionError(f"Unbekannte Stadtteile: {', '.join(unknown)}. Vorhanden: {known}.")
     return list(dict.fromkeys(ids))
-
-
-def public_shares(
-    counts: pd.DataFrame,
-    municipality: str,
-    threshold: int,
-    previous: pd.DataFrame | None = None,
-) -> PublicTable:
-    """The shares table of all districts plus the municipality row, protected as a whole."""
-    table = shares(counts, municipality_name=municipality)
-    return public_view(table, threshold, previous=previous)
-
-
-def public_series(
-    series: pd.DataFrame, municipality: str, district_ids: Sequence[str], key: str, threshold: int
-) -> pd.DataFrame:
-    """reference_date, district, value (hidden values missing) of one share for the chosen districts
-    and the municipality, each Stichtag protected on its own full table."""
-    frames = []
-    for when, counts in series.groupby("reference_date", sort=True):
-        masked, _ = public_shares(counts, municipality, threshold)
-        rows = masked[masked["district_id"].isin(district_ids) | masked["district_id"].isna()]
-        frames.append(rows.assign(reference_date=when)[["reference_date", "district", key]])
-    if not frames:
-        return pd.DataFrame(columns=["reference_date", "district", "value"])
-    out = pd.concat(frames, ignore_index=True).rename(columns={key: "value"})
-    return out.assign(value=pd.to_numeric(out["value"], errors="coerce").astype(float))
-
-
-def public_nationalities(
-    detail: pd.DataFrame, district_ids: Sequence[str], threshold: int, n: int = 8
-) -> PublicTable | None:
-    """The largest nationalities of the chosen districts (all when empty) with "Übrige", protected
-    against their published sum (all foreigners of the selection). None without detail data."""
-    if detail.empty:
-        return None
-    chosen = detail[detail["district_id"].isin(district_ids)] if district_ids else detail
-    if chosen.empty:
-        return None
-    top = largest_nationalities(chosen, n=n, other_label=OTHER_LABEL)
-    if top.empty:
-        return None
-    total = float(top["persons"].sum())
-    view = suppress_parts(top.set_index("nationality")["persons"], total=total, threshold=threshold)
-    frame = top.set_index("nationality")
-    frame["persons"] = view.masked["persons"]
-    frame["share_pct"] = frame["share_pct"].mask(view.mask["persons"])
-    mask = pd.DataFrame({"persons": view.mask["persons"], "share_pct": view.mask["persons"]})
-    return PublicTable(frame.reset_index(), mask.reset_index(drop=True))
 
 
 def methodology(

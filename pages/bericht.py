@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from charts.report import build_report, write
 from indicators.disclosure import default_threshold
 from indicators.report import SelectionError
-from pages.components.report import build_report, write
 from pages.components.setup import page_setup
 
 MIME = {
@@ -30,15 +30,19 @@ wanted = (f.municipality, f.reference_date, tuple(f.districts), fmt)
 if st.button("Bericht erzeugen", type="primary", icon=":material/description:", key="report_build"):
     with st.spinner("Grafiken werden gezeichnet …"):
         try:
-            report = build_report(page.store, f.municipality, f.reference_date, f.districts, level=f.level)
+            report = build_report(
+                page.store, f.municipality, f.reference_date, f.districts, level=f.level, source=page.source
+            )
         except (SelectionError, ValueError) as err:
             st.error(str(err))
             st.stop()
-        st.session_state["report_file"] = (wanted, write(report, fmt), report.subtitle)
+        st.session_state["report_file"] = (wanted, write(report, fmt), report.subtitle, report.withheld)
 built = st.session_state.get("report_file")
 if built and built[0] == wanted:
     stamp = f.reference_date.isoformat()
     st.success(f"Bericht fertig: {built[2]}. Fallzahlen unter {default_threshold()} sind gesperrt.")
+    for reason in built[3]:
+        st.caption(reason)
     st.download_button(
         f"{fmt.upper()} herunterladen",
         data=built[1],

@@ -2,20 +2,11 @@
 
 import streamlit as st
 
+from charts.figures import is_diverging
+from charts.population_views import share_map
+from charts.texts import DIVERGING_PALETTE, NO_DATA, PALETTES, SCHEMES
 from indicators.catalogue import get, map_indicators
-from pages.components.access import memo
-from pages.components.charts import map_or_ranking
-from pages.components.figures import is_diverging
-from pages.components.setup import Chart, page_setup, show_charts
-from pages.components.texts import (
-    DIVERGING_PALETTE,
-    NO_DATA,
-    NO_GEOMETRY_NOTE,
-    PALETTES,
-    SCHEMES,
-    source_line,
-)
-from pages.components.views import boundaries, city_row, disclosure_notes, indicator_table, indicator_values
+from pages.components.setup import page_setup, show_charts
 
 page = page_setup("Karte")
 f = page.filters
@@ -25,46 +16,18 @@ left, mid, right = page.controls.columns([3, 2, 2])
 key = left.selectbox("Kennzahl", keys, format_func=lambda k: get(k).label, key="map_indicator")
 scheme = mid.selectbox("Klassenbildung", list(SCHEMES), format_func=SCHEMES.get, key="map_scheme")
 k = right.slider("Anzahl Klassen", 3, 7, 5, key="map_classes")
-indicator = get(key)
-diverging = is_diverging(indicator)
+diverging = is_diverging(get(key))
 colours = DIVERGING_PALETTE if diverging else st.session_state.get("map_palette", "Blues")
 colour_col, label_col = page.controls.columns([3, 2], vertical_alignment="bottom")
 if not diverging:
     colour_col.selectbox("Farben", list(PALETTES), format_func=PALETTES.get, key="map_palette")
+few = len(page.source.reads.districts(f.municipality, f.level)) <= 30
+labels = label_col.toggle("Namen der Stadtteile", value=few, key="map_labels")
 
-table = indicator_table(page.store, f)
-labels = label_col.toggle("Namen der Stadtteile", value=len(table) <= 30, key="map_labels")
-if table.empty:
+view = share_map(
+    page.source, f, key, scheme=scheme, k=k, colours=colours, labels=labels, compact=page.compact
+)
+if view is None:
     st.warning(NO_DATA)
     st.stop()
-values = indicator_values(table, key)
-if f.districts:
-    values = values[values["district_id"].isin(f.districts)]
-title = f"{indicator.label} nach {f.level}, {f.municipality}"
-source = source_line(f.source, f.date_text)
-shapes = boundaries(page.store, f)
-notes = [f"{indicator.label} = {indicator.formula}."]
-city = city_row(page.store, f) if shapes is None else None
-figure = memo(
-    page.store,
-    ("karte", repr(f), key, scheme, k, colours, labels, page.compact),
-    lambda: map_or_ranking(
-        shapes,
-        values,
-        indicator,
-        title=title,
-        source=source,
-        presentation=f.presentation,
-        compact=page.compact,
-        reference=city.get(key) if city is not None else None,
-        reference_label=f.municipality,
-        scheme=scheme,
-        k=k,
-        colours=colours,
-        labels=labels,
-    ),
-)
-if shapes is None:
-    notes.insert(0, NO_GEOMETRY_NOTE)
-notes += disclosure_notes(table, f)
-show_charts(page, [Chart(title, figure, values, notes)], key="karte")
+show_charts(page, [view], key="karte")

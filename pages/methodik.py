@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from charts.formatting import fmt_date
+from charts.tables import imports_table, sources_table
 from indicators.catalogue import CATALOGUE
 from pages.components.access import load
-from pages.components.formatting import fmt_date
-from pages.components.profile_views import imports_table, sources_table
 from pages.components.setup import page_setup
 
 page = page_setup("Methodik")

@@ -1,4 +1,4 @@
-"""Figure builders (pages/components/charts.py) and the pure frame helpers of profile_views.py."""
+"""Figure builders (charts/population_figures.py) and the pure frame helpers of charts/."""
 
 from __future__ import annotations
 
@@ -10,9 +10,19 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from indicators.catalogue import get
-from indicators.shares import shares
-from pages.components.charts import (
+from charts.frames import (
+    extremes,
+    indexed,
+    key_figures,
+    largest,
+    line_frame,
+    nationality_mix,
+    nationality_table,
+    profile_table,
+    pyramid,
+    text_filter,
+)
+from charts.population_figures import (
     ACCENT,
     MUTED,
     REFERENCE_COLOUR,
@@ -22,24 +32,9 @@ from pages.components.charts import (
     ranking_highlight,
     time_series,
 )
-from pages.components.profile_views import (
-    csv_bytes,
-    excel_bytes,
-    extremes,
-    german_headers,
-    imports_table,
-    indexed,
-    key_figures,
-    largest,
-    line_frame,
-    nationality_mix,
-    nationality_table,
-    profile_table,
-    pyramid,
-    sources_table,
-    text_filter,
-    tidy,
-)
+from charts.tables import csv_bytes, excel_bytes, german_headers, imports_table, sources_table, tidy
+from indicators.catalogue import get
+from indicators.shares import shares
 
 LUENEN = pd.DataFrame(
     {

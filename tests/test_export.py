@@ -21,9 +21,9 @@ import plotly.io as pio
 import pytest
 from shapely.geometry import box
 
+from charts.export import BEAMER, PRINT, TOPOJSON_URL, export_figure, file_name, render
+from charts.figures import district_map, ranking_bar
 from indicators.catalogue import get
-from pages.components.export import BEAMER, PRINT, TOPOJSON_URL, export_figure, file_name, render
-from pages.components.figures import district_map, ranking_bar
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = "Quelle: Stadt Lünen, Melderegister · Stichtag 31.12.2020"
@@ -137,7 +137,7 @@ class _Handler(socketserver.StreamRequestHandler):
 RENDER = """
 import sys
 from tests.test_export import bar, geo_map
-from pages.components import export
+from charts import export
 export.BLOCKING_PROXY = sys.argv[2]
 if sys.argv[1] == "control":
     export.KALEIDO_OPTIONS = {**export.KALEIDO_OPTIONS, "mathjax": None}  # kaleido's default: CDN
@@ -168,7 +168,7 @@ def _render_through_proxy(mode: str) -> list[str]:
 def test_chromium_sends_every_request_to_a_closed_local_port(monkeypatch):
     from choreographer.channels import Pipe
 
-    from pages.components.export import OfflineChromium
+    from charts.export import OfflineChromium
 
     monkeypatch.setenv("CHOREO_PROXY_SERVER", "http://proxy.example:3128")
     browser = OfflineChromium(Pipe(), "/usr/bin/chromium")
@@ -192,11 +192,13 @@ def test_the_proxy_would_see_a_cdn_request():
 
 
 def _downloads_app():
+    import pandas as pd
+
+    from charts.view import ChartView
     from pages.components.downloads import chart_downloads
-    from pages.components.setup import Chart
     from tests.test_export import NOTE, bar
 
-    chart_downloads(Chart("Ausländeranteil nach Stadtteil", bar(), None, [NOTE]), key="karte")
+    chart_downloads(ChartView("karte", "Ausländeranteil nach Stadtteil", bar(), pd.DataFrame(), [NOTE]), key="karte")
 
 
 def test_chart_downloads_offers_png_and_svg_for_beamer_and_print():

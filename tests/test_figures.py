@@ -6,12 +6,12 @@ from datetime import date
 
 import shapely
 
+from charts.figures import district_map, hover_texts
+from charts.reads import indicator_values, screen_shapes
 from data.store import Store
 from geo.boundaries import from_wkb
 from indicators.catalogue import get
 from indicators.shares import shares
-from pages.components.figures import district_map, hover_texts
-from pages.components.views import indicator_values, screen_shapes
 
 STICHTAG = date(2024, 12, 31)
 

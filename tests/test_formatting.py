@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pages.components.formatting import (
+from charts.formatting import (
     MINUS,
     MISSING,
     PLOTLY_SEPARATORS,

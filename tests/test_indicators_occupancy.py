@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from charts.refugee_figures import projection_text
 from indicators.catalogue import CATALOGUE
 from indicators.occupancy import TOTAL, latest_date, occupancy_table, project_capacity
-from pages.components.refugee_figures import projection_text
 
 NA = pd.NA
 

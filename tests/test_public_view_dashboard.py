@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import pages.components.profile_views as profile_views
+import charts.tables as tables
 from data.passwords import hash_password
 from data.population import import_population
 from indicators.disclosure import SUPPRESSED, footnote
@@ -76,7 +76,7 @@ def _trace(figure: dict, name: str) -> np.ndarray:
 def downloads(monkeypatch):
     """The bytes of every CSV and Excel file the Daten page offers, by the page's own builders."""
     files = {"csv": [], "xlsx": []}
-    csv_bytes, excel_bytes = profile_views.csv_bytes, profile_views.excel_bytes
+    csv_bytes, excel_bytes = tables.csv_bytes, tables.excel_bytes
 
     def csv(frame, notes=None):
         files["csv"].append(csv_bytes(frame, notes))
@@ -86,8 +86,8 @@ def downloads(monkeypatch):
         files["xlsx"].append(excel_bytes(sheets, notes))
         return files["xlsx"][-1]
 
-    monkeypatch.setattr(profile_views, "csv_bytes", csv)
-    monkeypatch.setattr(profile_views, "excel_bytes", xlsx)
+    monkeypatch.setattr(tables, "csv_bytes", csv)
+    monkeypatch.setattr(tables, "excel_bytes", xlsx)
     return files
 
 

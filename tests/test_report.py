@@ -85,10 +85,10 @@ def test_demo_pptx_from_the_cli_has_chart_table_and_method_slides(demo_db, tmp_p
         "Tabelle: Ausländeranteil nach Stadtteil, Musterstadt",
         "Anteil mit Migrationshintergrund nach Stadtteil, Musterstadt",
         "Tabelle: Anteil mit Migrationshintergrund nach Stadtteil, Musterstadt",
-        "Ausländeranteil im Zeitverlauf, Musterstadt",
-        "Tabelle: Ausländeranteil im Zeitverlauf, Musterstadt",
-        "Häufigste Staatsangehörigkeiten, Kleinholthausen, Altstadt",
-        "Tabelle: Häufigste Staatsangehörigkeiten, Kleinholthausen, Altstadt",
+        "Ausländeranteil, ausgewählte Stadtteile – Musterstadt",
+        "Tabelle: Ausländeranteil, ausgewählte Stadtteile – Musterstadt",
+        "Häufigste Staatsangehörigkeiten in Kleinholthausen und Altstadt, Musterstadt",
+        "Tabelle: Häufigste Staatsangehörigkeiten in Kleinholthausen und Altstadt, Musterstadt",
         "Methodik und Hinweise",
     ]
     assert [p for _, p, _ in deck] == [0, 1, 0, 1, 0, 1, 0, 1, 0, 0]
@@ -100,7 +100,7 @@ def test_demo_pptx_from_the_cli_has_chart_table_and_method_slides(demo_db, tmp_p
 
 
 def test_small_stadtteil_report_hides_small_counts(demo_db, tmp_path):
-    from pages.components.report import build_report
+    from charts.report import build_report
 
     store = Store(demo_db)
     try:
@@ -108,9 +108,10 @@ def test_small_stadtteil_report_hides_small_counts(demo_db, tmp_path):
     finally:
         store.close()
     nationalities = report.charts[-1]
-    assert SUPPRESSED in nationalities.table.to_numpy()
+    table = nationalities.text_table()
+    assert SUPPRESSED in table.to_numpy()
     assert any("Geheimhaltung" in n for n in nationalities.notes)
-    persons = [int(v.replace(".", "")) for v in nationalities.table["Personen"] if v != SUPPRESSED]
+    persons = [int(v.replace(".", "")) for v in table["Personen"] if v != SUPPRESSED]
     assert min(persons) >= 3
 
 

@@ -1,4 +1,4 @@
-"""Plain-language sentences about the key figures (pages/components/sentences.py)."""
+"""Plain-language sentences about the key figures (charts/sentences.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from datetime import date
 
 import pytest
 
-from pages.components import sentences as _sentences
-from pages.components.sentences import (
+from charts.sentences import (
     FRACTIONS,
     comparison_sentence,
     extremes_sentence,
@@ -21,6 +20,7 @@ from pages.components.sentences import (
     segregation_sentence,
     share_phrase,
 )
+from charts import sentences as _sentences
 
 
 def _plain(function):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from charts.view import Source
 from data.bootstrap import ensure_database
 from data.store import Store, default_db_path, file_stamp
 
@@ -38,7 +39,7 @@ def load(store: Store, method: str, *args):
     return _cached(store, (str(store.path), store.stamp), method, args)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@st.cache_data(max_entries=512, show_spinner=False)
 def _memo(key: tuple, _build):
     return _build()
 
@@ -47,3 +48,21 @@ def memo(store: Store, key: tuple, build):
     """`build()`, cached per database version and `key` — which must name everything the result
     depends on. For finished figures: a Stichtag another session already looked at costs nothing."""
     return _memo((str(store.path), store.stamp, *key), build)
+
+
+class CachedReads:
+    """The store's read methods, each result cached per database version (see `load`)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __getattr__(self, method: str):
+        if method.startswith("_") or not callable(getattr(self.store, method, None)):
+            raise AttributeError(method)
+        return lambda *args: load(self.store, method, *args)
+
+
+def data_source(store: Store | None = None) -> Source:
+    """What the view functions in `charts` read from: cached reads and a memo per database version."""
+    store = store or get_store()
+    return Source(CachedReads(store), memo=lambda key, build: memo(store, key, build))

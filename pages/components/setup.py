@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from charts.texts import SYNTHETIC_NOTE
+from charts.view import ChartView, Filters, Source
 from data.store import Store
-from pages.components.access import get_store
-from pages.components.state import Filters
-from pages.components.texts import SYNTHETIC_NOTE
+from pages.components.access import data_source, get_store
+from pages.components.downloads import chart_downloads
 
 # plotly.js fetches its world base map from here instead of a CDN (see static/README.md)
 PLOTLY_CONFIG = {
@@ -33,19 +32,10 @@ PRESENTATION_CSS = """
 @dataclass
 class Page:
     store: Store
+    source: Source  # what the view functions in `charts` read from (cached per database version)
     filters: Filters
     controls: DeltaGenerator  # where a page puts its own widgets: folded away in presentation mode
     compact: bool = False  # a phone: charts lay out their legends for a narrow screen
-
-
-@dataclass
-class Chart:
-    """One chart of a page: its figure and the table behind it."""
-
-    title: str
-    figure: go.Figure
-    table: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def page_setup(title: str) -> Page:
@@ -62,7 +52,8 @@ def page_setup(title: str) -> Page:
         if filters.synthetic:
             st.info(SYNTHETIC_NOTE, icon=":material/science:")
         controls = st.container()
-    return Page(store=get_store(), filters=filters, controls=controls, compact=_on_phone())
+    store = get_store()
+    return Page(store=store, source=data_source(store), filters=filters, controls=controls, compact=_on_phone())
 
 
 def _on_phone() -> bool:
@@ -95,26 +86,30 @@ def _step(pos_key: str, delta: int) -> None:
     st.session_state[pos_key] = st.session_state.get(pos_key, 0) + delta
 
 
-def show_charts(page: Page, charts: list[Chart], key: str) -> None:
-    """All charts one below the other; in presentation mode one per screen with buttons to step."""
-    if not charts:
-        return
+def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
+    """All charts one below the other, each with its notes, the table behind it and its downloads;
+    in presentation mode one per screen with buttons to step. A chart withheld from readers is
+    replaced by the sentence that says why (and left out of the presentation)."""
+    views = [v for v in views if v is not None]
     if not page.filters.presentation:
-        from pages.components.downloads import chart_downloads  # it builds on Chart, defined here
-
-        for chart in charts:
-            st.plotly_chart(chart.figure, config=PLOTLY_CONFIG, key=f"{key}-{chart.title}")
-            for note in chart.notes:
+        for view in views:
+            if not view.shown:
+                st.caption(view.withheld)
+                continue
+            st.plotly_chart(view.figure, config=PLOTLY_CONFIG, key=f"{key}-{view.title}")
+            for note in view.notes:
                 st.caption(note)
-            if page.filters.public:  # exports are always the public view
-                chart_downloads(chart, key=f"{key}-{chart.title}")
-            else:
+            chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
+            if not page.filters.public:
                 st.caption(
                     "Bilder zum Herunterladen gibt es nur in der öffentlichen Ansicht (exakte Werte aus)."
                 )
         return
+    views = [v for v in views if v.shown]
+    if not views:
+        return
     pos_key = f"{key}-slide"
-    index = min(st.session_state.get(pos_key, 0), len(charts) - 1)
+    index = min(st.session_state.get(pos_key, 0), len(views) - 1)
     st.session_state[pos_key] = index
     back, info, forward, leave = st.columns([2, 3, 2, 3], vertical_alignment="center")
     back.button(
@@ -128,16 +123,16 @@ def show_charts(page: Page, charts: list[Chart], key: str) -> None:
     forward.button(
         "Weiter ▶",
         key=f"{pos_key}-next",
-        disabled=index >= len(charts) - 1,
+        disabled=index >= len(views) - 1,
         width="stretch",
         on_click=_step,
         args=(pos_key, 1),
     )
-    info.markdown(f"**Grafik {index + 1} von {len(charts)}**")
+    info.markdown(f"**Grafik {index + 1} von {len(views)}**")
     leave.button(
         "Präsentation beenden", key=f"{pos_key}-leave", on_click=_leave_presentation, width="stretch"
     )
-    chart = charts[index]
-    st.plotly_chart(chart.figure, config=PLOTLY_CONFIG, key=f"{key}-presented")
-    for note in chart.notes:
+    view = views[index]
+    st.plotly_chart(view.figure, config=PLOTLY_CONFIG, key=f"{key}-presented")
+    for note in view.notes:
         st.caption(note)

@@ -7,16 +7,15 @@ page switch keeps it. URL names are German, as people read them in the address b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 import streamlit as st
 
+from charts.formatting import fmt_date
+from charts.view import Filters
 from data.store import STADTTEIL, Store
-from indicators.disclosure import default_threshold
 from pages.components.access import load
 from pages.components.auth import current_editor
-from pages.components.formatting import fmt_date
 
 # session-state key → URL parameter
 PARAMS = {
@@ -26,29 +25,6 @@ PARAMS = {
     "level": "ebene",
     "presentation": "praesentation",
 }
-
-
-@dataclass(frozen=True)
-class Filters:
-    municipality: str
-    reference_date: date | None
-    dates: list[date]
-    level: str = STADTTEIL
-    districts: list[str] = field(default_factory=list)  # selected district ids; empty = all
-    presentation: bool = False
-    synthetic: bool = False
-    source: str | None = None
-    public: bool = True  # small counts suppressed; off only for a signed-in editor who asks for exact values
-    threshold: int = field(default_factory=default_threshold)
-
-    @property
-    def previous_date(self) -> date | None:
-        earlier = [d for d in self.dates if self.reference_date and d < self.reference_date]
-        return earlier[-1] if earlier else None
-
-    @property
-    def date_text(self) -> str:
-        return fmt_date(self.reference_date) if self.reference_date else ""
 
 
 def _from_url() -> None:

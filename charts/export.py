@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from choreographer.browsers.chromium import Chromium
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 #: plotly.js appends "world_110m.json" / "world_50m.json" to this
 TOPOJSON_URL = STATIC.as_uri() + "/"
 NOTE_COLOUR = "#4a4f55"
@@ -154,11 +154,15 @@ def render(
 
 def file_name(title: str, size: ExportSize, fmt: str) -> str:
     """`auslaenderanteil-nach-stadtteil_beamer.png`: ASCII, lower case, umlauts spelt out."""
+    return f"{slug(title)}_{size.key}.{fmt}"
+
+
+def slug(title: str) -> str:
+    """A title as a file name stem: ASCII, lower case, umlauts spelt out, at most 80 characters."""
     text = title.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     text = text.replace("Ä", "Ae").replace("Ö", "Oe").replace("Ü", "Ue")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "grafik"
-    return f"{slug}_{size.key}.{fmt}"
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "grafik"
 
 
 def _ensure_server() -> None:

@@ -10,9 +10,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from charts.formatting import fmt_date, fmt_int, fmt_number
+from charts.formatting import fmt_pct as _fmt_pct
 from indicators.disclosure import SUPPRESSED
-from pages.components.formatting import fmt_date, fmt_int, fmt_number
-from pages.components.formatting import fmt_pct as _fmt_pct
 
 NBSP = "\u00a0"
 

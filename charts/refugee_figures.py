@@ -15,11 +15,11 @@ import plotly.graph_objects as go
 from babel.dates import format_date
 from plotly.colors import qualitative
 
+from charts.figures import ACCENT, FONT, TEXT_COLOUR, style
+from charts.formatting import LOCALE, fmt_date, fmt_int, fmt_number, fmt_pct
 from indicators.allocations import TOTAL
 from indicators.catalogue_refugees import PROJECTION_METHOD
 from indicators.occupancy import Projection
-from pages.components.figures import ACCENT, FONT, TEXT_COLOUR, style
-from pages.components.formatting import LOCALE, fmt_date, fmt_int, fmt_number, fmt_pct
 
 OTHER_COLOUR = "#b0b4b9"
 CAPACITY_COLOUR = "#b2182b"

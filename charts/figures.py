@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from shapely.geometry import mapping
 
+from charts.formatting import MISSING, PLOTLY_SEPARATORS, fmt_indicator, fmt_int
 from indicators.catalogue import POINTS, Indicator
 from indicators.disclosure import SUPPRESSED
-from pages.components.formatting import MISSING, PLOTLY_SEPARATORS, fmt_indicator, fmt_int
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 NO_DATA_COLOUR = "#d4d4d4"

@@ -1,9 +1,9 @@
 """Sitzungsbericht: the key charts, a table per chart and the methodology notes, as PPTX or PDF.
 
-Built from the data layer with the dashboard's own figure builders, always in the public view
-(`indicators.disclosure`): a reader of a Vorlage never sees a count below the threshold. No Streamlit
-here: the page `pages/bericht.py` and the CLI (`python -m indicators report`) both call
-`build_report` and then `to_pptx` / `to_pdf`.
+A selection of the same `ChartView`s the pages show (`charts.population_views`), always in the public
+view: a reader of a Vorlage never sees a count below the threshold, and the report withholds exactly
+what the pages withhold. No Streamlit here: the page `pages/bericht.py` and the CLI
+(`python -m indicators report`) both call `build_report` and then `to_pptx` / `to_pdf`.
 """
 
 from __future__ import annotations
@@ -16,34 +16,21 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts.export import BEAMER, PRINT, render
+from charts.formatting import fmt_date
+from charts.population_views import nationalities, share_map, time_series
+from charts.view import ChartView, Filters, Source
 from data.store import STADTTEIL, Store
-from geo.boundaries import from_wkb
-from indicators.catalogue import get
-from indicators.disclosure import SUPPRESSED, PublicTable, default_threshold, footnote
+from indicators.disclosure import default_threshold
 from indicators.report import (
     REPORT_SHARES,
     methodology,
-    public_nationalities,
-    public_series,
-    public_shares,
     resolve_districts,
 )
-from pages.components.export import BEAMER, PRINT, render
-from pages.components.figures import district_map, ranking_bar
-from pages.components.formatting import fmt_date, fmt_indicator, fmt_int, fmt_pct, fmt_pp
-from pages.components.texts import NO_GEOMETRY_NOTE, source_line
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 MAX_SERIES_LINES = 8
 REPORT_TITLE = "Integrationsmonitor – Sitzungsbericht"
-
-
-@dataclass
-class ReportChart:
-    title: str
-    figure: go.Figure
-    table: pd.DataFrame  # display text, German, with SUPPRESSED for hidden values
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,8 +39,9 @@ class Report:
     reference_date: date
     districts: list[str]  # names of the chosen Stadtteile; empty = all
     threshold: int
-    charts: list[ReportChart]
+    charts: list[ChartView]  # only charts a reader may see: the views the pages show
     methodology: list[tuple[str, str]]
+    withheld: list[str] = field(default_factory=list)  # why a chart of the pages is not in the report
 
     @property
     def subtitle(self) -> str:
@@ -69,11 +57,12 @@ def build_report(
     *,
     threshold: int | None = None,
     level: str = STADTTEIL,
+    source: Source | None = None,
 ) -> Report:
-    """Charts and tables for one municipality, Stichtag (default: the latest) and set of Stadtteile
-    (names or ids; default: all). Maps and rankings show every Stadtteil for comparison; the tables,
-    the time series and the nationalities focus on the chosen ones. Raises
-    `indicators.report.SelectionError` / ValueError with a German message."""
+    """A selection of the views the pages show, always in the public view: the maps (or rankings) of
+    the key shares, the time series of the foreigner share, the nationalities of the chosen Stadtteile
+    (names or ids; default: all) — with the same hidden cells and withheld charts as on the pages.
+    Raises `indicators.report.SelectionError` / ValueError with a German message."""
     threshold = default_threshold() if threshold is None else threshold
     dates = store.reference_dates(municipality)
     if not dates:
@@ -89,152 +78,22 @@ def build_report(
     names = all_districts.set_index("district_id").loc[ids, "district"].tolist() if ids else []
     meta = store.municipalities().set_index("name").loc[municipality]
     synthetic = bool(meta["synthetic"])
-    source = source_line(meta["source"] if isinstance(meta["source"], str) else None, fmt_date(when))
-    earlier = [d for d in dates if d < when]
-    previous = store.population(municipality, earlier[-1], level) if earlier else None
-    counts = store.population(municipality, when, level)
-    view = public_shares(counts, municipality, threshold, previous)
-    shapes = store.boundaries(municipality, level)
-    shapes = from_wkb(shapes) if not shapes.empty else None
-
-    charts = [
-        _share_chart(view, key, municipality, ids, shapes, source, level, threshold) for key in REPORT_SHARES
-    ]
+    f = Filters(
+        municipality, when, dates, level, ids, synthetic=synthetic, threshold=threshold,
+        source=meta["source"] if isinstance(meta["source"], str) else None,
+    )  # fmt: skip
+    src = source or Source(store)
+    views = [share_map(src, f, key, labels=False) for key in REPORT_SHARES]
     if len(dates) > 1:
-        charts.append(_series_chart(store, municipality, level, ids, when, source, threshold))
-    nationalities = public_nationalities(store.detail(municipality, when), ids, threshold)
-    if nationalities is not None:
-        charts.append(_nationality_chart(nationalities, names, municipality, source, threshold))
-    keys = [*REPORT_SHARES]
-    return Report(municipality, when, names, threshold, charts, methodology(keys, threshold, synthetic))
-
-
-def _notes(mask_any: bool, threshold: int, *extra: str) -> list[str]:
-    return [*extra, *([footnote(threshold)] if mask_any else [])]
-
-
-def _share_chart(
-    view: PublicTable,
-    key: str,
-    municipality: str,
-    ids: list[str],
-    shapes,
-    source: str,
-    level: str,
-    threshold: int,
-) -> ReportChart:
-    indicator = get(key)
-    stem = key.removesuffix("_pct")
-    count = {"foreigner_share_pct": "foreigners", "migration_background_share_pct": "migration_background"}[
-        key
-    ]
-    masked, mask = view
-    rows = masked["district_id"].isin(ids) | masked["district_id"].isna() if ids else masked.index >= 0
-    districts = masked[masked["district_id"].notna()]
-    values = districts[["district_id", "district", "population", count]].assign(
-        value=pd.to_numeric(districts[key], errors="coerce").astype(float)
-    )
-    title = f"{indicator.label} nach {level}, {municipality}"
-    hidden = districts.loc[mask.loc[districts.index, key], "district"]
-    extra = [f"{indicator.label} = {indicator.formula}."]
-    if len(hidden):
-        extra.append(f"Nicht dargestellt ({SUPPRESSED}): {', '.join(hidden)}.")
-    city = masked.loc[masked["district_id"].isna(), key]
-    if shapes is None:
-        extra.insert(0, NO_GEOMETRY_NOTE.split(" Grenzen lassen")[0])
-        figure = ranking_bar(
-            values, indicator, title=title, source=source,
-            reference=float(city.iloc[0]) if len(city) and pd.notna(city.iloc[0]) else None,
-            reference_label=municipality,
-        )  # fmt: skip
-    else:
-        figure = district_map(shapes, values, indicator, title=title, source=source)
-    table = masked.loc[rows, ["district", "population", count, key, f"{stem}_deviation_pp"]]
-    text = pd.DataFrame(
-        {
-            "district": table["district"].astype(str),
-            "population": table["population"].map(fmt_int),
-            count: table[count].map(fmt_int),
-            key: table[key].map(lambda v: fmt_indicator(v, indicator)),
-            f"{stem}_deviation_pp": table[f"{stem}_deviation_pp"].map(fmt_pp),
-        },
-        index=table.index,
-    )
-    text = view.display(text).rename(
-        columns={
-            "district": level,
-            "population": get("population").label,
-            count: get(count).label,
-            key: indicator.short_label,
-            f"{stem}_deviation_pp": f"Abweichung von {municipality}",
-        }
-    )
-    return ReportChart(
-        title,
-        figure,
-        text.reset_index(drop=True),
-        _notes(bool(mask.loc[rows].to_numpy().any()), threshold, *extra),
-    )
-
-
-def _series_chart(
-    store: Store, municipality: str, level: str, ids: list[str], when: date, source: str, threshold: int
-) -> ReportChart:
-    from pages.components.charts import time_series
-
-    key = REPORT_SHARES[0]
-    indicator = get(key)
-    series = store.population(municipality, None, level)
-    series = series[pd.to_datetime(series["reference_date"]) <= pd.Timestamp(when)]
-    chosen = ids[:MAX_SERIES_LINES]
-    frame = public_series(series, municipality, chosen, key, threshold)
-    title = f"{indicator.label} im Zeitverlauf, {municipality}"
-    figure = time_series(frame, indicator, title=title, source=source, reference=municipality)
-    wide = frame.pivot_table(
-        index="reference_date", columns="district", values="value", aggfunc="first", dropna=False
-    )
-    wide = wide.reindex(columns=[*[c for c in wide.columns if c != municipality], municipality]).tail(6)
-    hidden = (
-        wide.isna()
-        & frame.assign(ok=True)
-        .pivot_table(index="reference_date", columns="district", values="ok", aggfunc="first")
-        .reindex_like(wide)
-        .notna()
-    )
-    text = wide.map(fmt_pct).mask(hidden, SUPPRESSED).rename_axis(columns=None)
-    text.insert(0, "Stichtag", [fmt_date(d) for d in wide.index])
-    notes = [f"{indicator.label} = {indicator.formula}."]
-    if not ids:
-        notes.append(f"Ohne Auswahl von Stadtteilen zeigt die Grafik nur {municipality} insgesamt.")
-    elif len(ids) > MAX_SERIES_LINES:
-        notes.append(f"Gezeigt werden die ersten {MAX_SERIES_LINES} der gewählten Stadtteile.")
-    return ReportChart(
-        title, figure, text.reset_index(drop=True), _notes(bool(hidden.to_numpy().any()), threshold, *notes)
-    )
-
-
-def _nationality_chart(
-    view: PublicTable, names: list[str], municipality: str, source: str, threshold: int
-) -> ReportChart:
-    from pages.components.charts import nationality_bar
-
-    frame, mask = view
-    where = ", ".join(names) if names else municipality
-    title = f"Häufigste Staatsangehörigkeiten, {where}"
-    shown = frame[~mask["persons"].to_numpy()]
-    figure = nationality_bar(shown.astype({"persons": "int64"}), title=title, source=source)
-    text = pd.DataFrame(
-        {
-            "Staatsangehörigkeit": frame["nationality"].astype(str),
-            "persons": frame["persons"].map(fmt_int),
-            "share_pct": frame["share_pct"].map(fmt_pct),
-        }
-    )
-    text = view.display(text).rename(
-        columns={"persons": "Personen", "share_pct": "Anteil an allen Ausländer:innen"}
-    )
-    extra = ["Anteil = Personen der Staatsangehörigkeit / alle Ausländer:innen der Auswahl × 100."]
-    return ReportChart(title, figure, text, _notes(bool(mask.to_numpy().any()), threshold, *extra))
+        views.append(time_series(src, f, REPORT_SHARES[0]))
+    views.append(nationalities(src, f, ids))
+    views = [v for v in views if v is not None]
+    withheld = [v.withheld for v in views if not v.shown]
+    return Report(
+        municipality, when, names, threshold, [v for v in views if v.shown],
+        methodology(list(REPORT_SHARES), threshold, synthetic) + [("Nicht gezeigt", r) for r in withheld],
+        withheld,
+    )  # fmt: skip
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -261,7 +120,7 @@ def to_pptx(report: Report) -> bytes:
         slide.shapes.add_picture(io.BytesIO(image), (deck.slide_width - width) // 2, top, width, height)
         slide = deck.slides.add_slide(layout)
         _slide_title(slide, f"Tabelle: {chart.title}", Inches, Pt)
-        _pptx_table(slide, chart.table, Inches(0.5), Inches(1.2), deck.slide_width - Inches(1.0), Pt)
+        _pptx_table(slide, chart.text_table(), Inches(0.5), Inches(1.2), deck.slide_width - Inches(1.0), Pt)
         box = slide.shapes.add_textbox(
             Inches(0.5), deck.slide_height - Inches(1.1), deck.slide_width - Inches(1.0), Inches(1.0)
         )
@@ -365,15 +224,16 @@ def to_pdf(report: Report) -> bytes:
         pdf.set_font("DejaVu", "B", 16)
         pdf.multi_cell(0, 9, f"Tabelle: {chart.title}", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-        size = 11 if len(chart.table) <= 14 else 9
+        table = chart.text_table()
+        size = 11 if len(table) <= 14 else 9
         pdf.set_font("DejaVu", "", size)
-        aligns = ["LEFT", *["RIGHT"] * (len(chart.table.columns) - 1)]
+        aligns = ["LEFT", *["RIGHT"] * (len(table.columns) - 1)]
         with pdf.table(
             text_align=aligns, line_height=size * 0.55, headings_style=FontFace(emphasis="BOLD"),
             first_row_as_headings=True,
         ) as grid:  # fmt: skip
-            grid.row([str(c) for c in chart.table.columns])
-            for values in chart.table.itertuples(index=False):
+            grid.row([str(c) for c in table.columns])
+            for values in table.itertuples(index=False):
                 grid.row([str(v) for v in values])
         pdf.ln(4)
         pdf.set_font("DejaVu", "", 9)

@@ -10,10 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import plotly.graph_objects as go
 
-from indicators.catalogue import OTHER_LABEL, PERCENT, Indicator
-from indicators.disclosure import SUPPRESSED
-from indicators.nationalities import sort_age_groups
-from pages.components.figures import (
+from charts.figures import (
     ACCENT,
     TEXT_COLOUR,
     district_map,
@@ -22,7 +19,10 @@ from pages.components.figures import (
     room_for_bar_labels,
     style,
 )
-from pages.components.formatting import fmt_date, fmt_indicator, fmt_int, fmt_number, fmt_pct
+from charts.formatting import fmt_date, fmt_indicator, fmt_int, fmt_number, fmt_pct
+from indicators.catalogue import OTHER_LABEL, PERCENT, Indicator
+from indicators.disclosure import SUPPRESSED
+from indicators.nationalities import sort_age_groups
 
 #: colour-blind safe line colours (Okabe–Ito without black/yellow); the municipality is black, dashed
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#7f7f7f", "#882255")
@@ -128,7 +128,7 @@ def nationality_bar(frame: pd.DataFrame, *, title: str, source: str, presentatio
     """The largest nationalities as horizontal bars, the largest on top and "Übrige" grey at the end.
 
     frame: nationality, persons, share_pct (share of all foreigners), as from `largest_nationalities`;
-    optionally ``hidden`` (public view, see `profile_views.public_mix`): such a nationality keeps its
+    optionally ``hidden`` (public view, see `charts.protect.public_mix`): such a nationality keeps its
     row, labelled `•`, without a bar and without a number in the hover.
     """
     ordered = frame.iloc[::-1]  # plotly draws the first category at the bottom
@@ -179,7 +179,7 @@ def age_pyramid_chart(
     """Age pyramid: men to the left, women to the right, each bar stacked with / without MH.
 
     frame: age_group, sex ("m"/"w"), migration_status ("mit"/"ohne"), persons (from `age_pyramid`);
-    optionally ``hidden`` (public view, see `profile_views.public_pyramid`): such a bar is not drawn and
+    optionally ``hidden`` (public view, see `charts.protect.public_pyramid`): such a bar is not drawn and
     its hover shows `•`. Other sexes cannot be placed left or right and are left out (the page says so).
     """
     ages = sort_age_groups(frame["age_group"].unique())

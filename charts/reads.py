@@ -1,0 +1,154 @@
+"""The store's numbers for one choice of filters, with the public view applied where readers look.
+
+Every function takes a `Source` (the store's reads and a memo) and the `Filters`. In the public view,
+small counts and what could reveal them are missing, and ``attrs["suppressed"]`` marks them (see
+`charts.protect`). The memo keeps the expensive results (the public indicator table, the protected
+time series, the screen boundaries) once per database version.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from charts.protect import mark_suppressed, public_series
+from charts.view import Filters, Source
+from data.store import STADTTEIL
+from geo.boundaries import from_wkb, simplify_boundaries
+from indicators.catalogue import get
+from indicators.disclosure import footnote, public_view
+from indicators.segregation import dissimilarity_index
+from indicators.shares import changes, municipality_series, shares
+
+COUNTS = ["population", "foreigners", "migration_background"]
+SCREEN_PX = 800  # about the width a map gets: finer detail than a pixel is never seen
+
+
+def population(src: Source, f: Filters, when: date | None) -> pd.DataFrame:
+    """Counts per district of the chosen level at one Stichtag (every Stichtag for None)."""
+    return src.reads.population(f.municipality, when, f.level)
+
+
+def indicator_table(src: Source, f: Filters) -> pd.DataFrame:
+    """Every share, deviation, quotient, rank and change per district for the chosen Stichtag."""
+    key = ("indicator_table", f.municipality, f.reference_date, f.previous_date, f.level, f.public,
+           f.threshold)  # fmt: skip
+    return src.memo(key, lambda: _indicator_table(src, f))
+
+
+def _indicator_table(src: Source, f: Filters) -> pd.DataFrame:
+    counts = population(src, f, f.reference_date)
+    if counts.empty:
+        return counts
+    table = shares(counts)
+    before = None
+    if f.previous_date is not None:
+        before = population(src, f, f.previous_date)
+        changed = changes(pd.concat([before, counts], ignore_index=True))
+        changed = changed[changed["reference_date"] == counts["reference_date"].iloc[0]]
+        extra = [c for c in changed.columns if c.endswith(("_change", "_change_pp"))]
+        table = table.merge(changed[["district_id", *extra]], on="district_id", how="left")
+    if not f.public:
+        return table
+    return mark_suppressed(public_view(table, f.threshold, previous=before))
+
+
+def city_row(src: Source, f: Filters) -> pd.Series | None:
+    """The municipality as a whole at the chosen Stichtag, with its change against the previous one."""
+    dates = [d for d in (f.previous_date, f.reference_date) if d is not None]
+    frames = [population(src, f, d) for d in dates]
+    if not frames or all(frame.empty for frame in frames):
+        return None
+    return municipality_series(pd.concat(frames, ignore_index=True), f.municipality).iloc[-1]
+
+
+def indicator_values(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """district_id, district, value and the counts, for one catalogue indicator."""
+    get(key)  # a clear KeyError for an unknown indicator
+    value = table[key] if key in table else pd.Series(float("nan"), index=table.index)
+    cols = ["district_id", "district", *[c for c in COUNTS if c in table]]
+    hidden = table.attrs.get("suppressed", {}).get(key, False)
+    return table[cols].assign(value=pd.to_numeric(value, errors="coerce").astype(float), hidden=hidden)
+
+
+def disclosure_notes(table: pd.DataFrame, f: Filters) -> list[str]:
+    """The footnote on suppressed cells, where the table has any."""
+    return [footnote(f.threshold)] if table.attrs.get("suppressed") else []
+
+
+def series(src: Source, f: Filters) -> pd.DataFrame:
+    """Counts, shares and changes per district and Stichtag (every Stichtag of the municipality).
+
+    In the public view each Stichtag is protected on its own (`public_series`)."""
+    counts = population(src, f, None)
+    if counts.empty:
+        return counts
+    if not f.public:
+        return changes(counts)
+    key = ("public_series", f.municipality, f.level, f.threshold)
+    return src.memo(key, lambda: mark_suppressed(public_series(changes(counts), f.threshold)))
+
+
+def city_series(src: Source, f: Filters) -> pd.DataFrame:
+    """The municipality as a whole per Stichtag (`district` = the municipality's name)."""
+    counts = population(src, f, None)
+    return counts if counts.empty else municipality_series(counts, f.municipality)
+
+
+def segregation(src: Source, f: Filters) -> tuple[float, float | None]:
+    """Dissimilarity index of foreigners at the Stichtag and at the previous one (None if none)."""
+    now = population(src, f, f.reference_date)
+    value = dissimilarity_index(now) if not now.empty else float("nan")
+    before = None
+    if f.previous_date is not None:
+        then = population(src, f, f.previous_date)
+        before = dissimilarity_index(then) if not then.empty else None
+    return value, before
+
+
+def detail(
+    src: Source, f: Filters, when: date | None = None, district_ids: list[str] | None = None
+) -> pd.DataFrame:
+    """The detail counts at the Stichtag, keyed by the districts of the chosen level.
+
+    Detail is stored per Stadtteil; for a Stadtbezirk level the Stadtteile are relabelled with their
+    parent's key. Empty where no detail was loaded. With `district_ids` only those districts (and
+    their children) are read: a city keeps hundreds of thousands of detail rows per Stichtag."""
+    districts = src.reads.districts(f.municipality, None)
+    wanted = None
+    if district_ids:
+        children = districts.loc[districts["parent_id"].isin(district_ids), "district_id"].tolist()
+        wanted = [*district_ids, *children]
+    frame = src.reads.detail(f.municipality, when or f.reference_date, wanted)
+    if frame.empty or f.level == STADTTEIL:
+        return frame
+    parents = districts.dropna(subset=["parent_id"]).set_index("district_id")["parent_id"]
+    levels = districts.set_index("district_id")["level"]
+    own = frame["district_id"].map(levels) == f.level
+    mapped = frame["district_id"].where(own, frame["district_id"].map(parents))
+    return frame.assign(district_id=mapped).dropna(subset=["district_id"])
+
+
+def boundaries(src: Source, f: Filters) -> gpd.GeoDataFrame | None:
+    """The district polygons of the chosen level for the screen, or None where no geometry was loaded."""
+    return src.memo(("boundaries", f.municipality, f.level), lambda: _screen_boundaries(src, f))
+
+
+def _screen_boundaries(src: Source, f: Filters) -> gpd.GeoDataFrame | None:
+    frame = src.reads.boundaries(f.municipality, f.level)
+    return None if frame.empty else screen_shapes(from_wkb(frame))
+
+
+def screen_shapes(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Boundaries for the screen: simplified to about a pixel, coordinates on a ~10 m grid (the map
+    sent to the browser stays small even for 550 districts; neighbours keep their shared edges)."""
+    lon_min, lat_min, lon_max, lat_max = shapes.total_bounds
+    extent_m = max(lon_max - lon_min, lat_max - lat_min) * 111_000
+    shapes = simplify_boundaries(shapes, tolerance_m=max(15.0, extent_m / SCREEN_PX))
+    rounded = shapely.set_precision(shapes.geometry.values, 1e-4)
+    keep = ~shapely.is_empty(rounded)  # a district smaller than the grid keeps its unrounded outline
+    return shapes.set_geometry(np.where(keep, rounded, shapes.geometry.values), crs=shapes.crs)

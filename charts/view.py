@@ -1,0 +1,127 @@
+"""The floor between the pages and the indicators: what a view is asked for, and what it answers.
+
+- `Filters`: the reader's choice (municipality, Stichtag, Stadtteile, level, public or exact values).
+- `Source`: where a view reads from — the `Store` or anything with its read methods (the app passes
+  a cached wrapper) — and how it may memoise work (the app passes a Streamlit cache; the command line
+  none). A view function never imports Streamlit.
+- `ChartView`: one chart as a description — title, figure, the table behind it, notes, source line and,
+  for readers, which cells are hidden and why a chart is withheld. Pages, downloads, image exports and
+  the Sitzungsbericht all take their charts from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts.formatting import fmt_date, fmt_int, fmt_number
+from data.store import STADTTEIL
+from indicators.disclosure import SUPPRESSED, default_threshold
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Filters:
+    municipality: str
+    reference_date: date | None
+    dates: list[date]
+    level: str = STADTTEIL
+    districts: list[str] = field(default_factory=list)  # selected district ids; empty = all
+    presentation: bool = False
+    synthetic: bool = False
+    source: str | None = None
+    public: bool = True  # small counts suppressed; off only for a signed-in editor who asks for exact values
+    threshold: int = field(default_factory=default_threshold)
+
+    @property
+    def previous_date(self) -> date | None:
+        earlier = [d for d in self.dates if self.reference_date and d < self.reference_date]
+        return earlier[-1] if earlier else None
+
+    @property
+    def date_text(self) -> str:
+        return fmt_date(self.reference_date) if self.reference_date else ""
+
+
+def _build(key: tuple, build: Callable[[], T]) -> T:
+    return build()
+
+
+@dataclass(frozen=True)
+class Source:
+    """The store's reads (`Store` or a wrapper with the same methods) and a memo for finished work.
+
+    memo(key, build) returns build(), possibly from a cache; key names everything the result depends
+    on except the database version, which the memo adds itself."""
+
+    reads: Any
+    memo: Callable[[tuple, Callable[[], Any]], Any] = _build
+
+
+@dataclass
+class ChartView:
+    """One chart, decided once: what the page shows, the downloads hold and the report prints.
+
+    table: the numbers behind the chart — German headers, raw numbers (no formatted text); cells hidden
+    from readers are empty. hidden: same index and columns, True where a cell is hidden (as opposed to
+    not known). withheld: a German sentence when the whole chart may not be shown to readers; the figure
+    is None then."""
+
+    key: str
+    title: str
+    figure: go.Figure | None
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+    hidden: pd.DataFrame | None = None
+    withheld: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.hidden is None:
+            self.hidden = pd.DataFrame(False, index=self.table.index, columns=self.table.columns)
+        else:
+            self.hidden = (
+                self.hidden.reindex(index=self.table.index, columns=self.table.columns)
+                .fillna(False)
+                .astype(bool)
+            )
+
+    @property
+    def shown(self) -> bool:
+        return self.figure is not None and self.withheld is None
+
+    def text_table(self) -> pd.DataFrame:
+        """The table as German text for reading (slides, PDF, the accessible table): `15,1 %`,
+        `87.815`, `31.12.2020`; hidden cells `•`, unknown ones `–`."""
+        out = pd.DataFrame(index=self.table.index)
+        for column in self.table.columns:
+            out[column] = [_cell_text(column, value) for value in self.table[column]]
+            out[column] = out[column].mask(self.hidden[column].to_numpy(), SUPPRESSED)
+        return out.reset_index(drop=True)
+
+
+def _cell_text(header: object, value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, pd.Timestamp | date):
+        return fmt_date(value)
+    header = str(header)
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    number = float(value)
+    signed = header.startswith("Veränderung")
+    if header.endswith("(%)"):
+        return f"{fmt_number(number, 1, signed=signed)} %"
+    if header.endswith("(Pp.)"):
+        return f"{fmt_number(number, 1, signed=True)} Pp."
+    if number.is_integer() and "Index" not in header and "Quotient" not in header:
+        return fmt_int(number, signed=signed)
+    return fmt_number(number, 2 if "Quotient" in header else 1, signed=signed)
