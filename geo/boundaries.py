@@ -467,9 +467,10 @@ def _check_shapefile_parts(names: list[str], shp: str, label: str) -> None:
     present = {n.lower() for n in names}
     stem = shp[:-4].lower()
     missing = [ext for ext in (".shx", ".dbf") if stem + ext not in present]
+    where = "" if Path(shp).name == label else f" in „{label}“"
     if missing:
         raise BoundaryError(
-            f"Zum Shapefile „{Path(shp).name}“ in „{label}“ fehlt {' und '.join(missing)}. Ein Shapefile "
+            f"Zum Shapefile „{Path(shp).name}“{where} fehlt {' und '.join(missing)}. Ein Shapefile "
             "besteht aus mehreren Dateien (.shp, .shx, .dbf, .prj); bitte alle zusammen liefern, am besten als ZIP."
         )
 
@@ -567,6 +568,8 @@ def _repair(geom: object, row: int, key: str | None, name: str | None, label: st
 def _crs_of(raw: gpd.GeoDataFrame, label: str) -> object:
     """The file's CRS; lon/lat assumed when none is declared and the coordinates fit."""
     x0, y0, x1, y1 = raw.total_bounds
+    if not np.isfinite([x0, y0, x1, y1]).all():  # no geometry at all: said by _repair_all
+        return raw.crs if raw.crs is not None else WGS84
     lonlat = -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90
     if raw.crs is None and not lonlat:
         raise BoundaryError(
@@ -601,7 +604,11 @@ def _repair_all(
         for i, (g, k, n) in enumerate(zip(geoms, ids, names, strict=True))
     ]
     kinds = {g.geom_type for g in geoms if g is not None and not shapely.is_empty(g)}
-    if found and not any(out) and kinds and not kinds & {"Polygon", "MultiPolygon"}:
+    if not kinds:
+        found = [
+            f"In „{label}“ hat kein Objekt eine Geometrie; die Datei ist beschädigt oder enthält nur Sachdaten."
+        ]
+    elif found and all(g is None for g in out) and not kinds & {"Polygon", "MultiPolygon"}:
         found = [
             f"„{label}“ enthält keine Flächen, nur {', '.join(sorted(kinds))}. Grenzen müssen Flächen sein."
         ]
