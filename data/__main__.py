@@ -2,7 +2,8 @@
 
     python -m data demo [--db PATH]
     python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
-    python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--db PATH]
+    python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--layer L]
+                                     [--db PATH]
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
     python -m data import quota FILE [--db PATH]
     python -m data import occupancy FILE [--municipality NAME] [--db PATH]
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     geo.add_argument("--municipality", help="Name der Kommune")
     geo.add_argument("--id-field", help="Feld mit dem Stadtteilschlüssel")
     geo.add_argument("--name-field", help="Feld mit dem Stadtteilnamen")
+    geo.add_argument("--layer", help="Ebene eines GeoPackages bzw. Shapefile eines ZIP-Archivs mit mehreren")
     geo.add_argument(
         "--level",
         default="Stadtteil",
@@ -188,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
 
             municipality = resolve_municipality(args.municipality, db_path, args.file)
             report = import_boundaries(
-                args.file, db_path, municipality, args.id_field, args.name_field, args.level
+                args.file, db_path, municipality, args.id_field, args.name_field, args.level, layer=args.layer
             )
     except DataImportError as err:
         print(str(err), file=sys.stderr)

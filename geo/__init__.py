@@ -2,6 +2,7 @@
 
 from geo.boundaries import (
     BoundaryError,
+    BoundaryFile,
     MatchResult,
     bounds_of,
     from_wkb,
@@ -10,12 +11,14 @@ from geo.boundaries import (
     normalise_name,
     orient_for_plotly,
     read_boundaries,
+    read_boundary_file,
     simplify_boundaries,
     to_wkb,
 )
 
 __all__ = [
     "BoundaryError",
+    "BoundaryFile",
     "MatchResult",
     "bounds_of",
     "from_wkb",
@@ -24,6 +27,7 @@ __all__ = [
     "normalise_name",
     "orient_for_plotly",
     "read_boundaries",
+    "read_boundary_file",
     "simplify_boundaries",
     "to_wkb",
 ]
