@@ -16,14 +16,13 @@ exits 0 even when a step after saving failed; the message then says so ("Hinweis
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import date
 from pathlib import Path
 
 from data.errors import DataImportError
 from data.population import MAPPABLE
-from data.store import Store, current_version, default_db_path, take_notes
+from data.store import Store, current_version, default_db_path, link_target, take_notes
 
 
 def _date(text: str) -> date:
@@ -140,7 +139,7 @@ def resolve_municipality(name: str | None, db_path: Path, file: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     db_path = args.db or default_db_path()
-    before = _version_of(db_path)
+    before = link_target(db_path)
     try:
         if args.command in {"demo", "import", "undo"}:
             current_version(db_path)  # a broken database link refuses every write before any work
@@ -216,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(str(err), file=sys.stderr)
         return 1
     except Exception as err:  # never a traceback for a planner; the message still says what broke
-        after = _version_of(db_path)
+        after = link_target(db_path)
         if after != before:  # the write was saved before the error: say so, it is not "nothing changed"
             print(
                 f"Die Änderung ist gespeichert (Version {after}), danach trat ein Fehler auf "
@@ -230,14 +229,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(_with_notes(f"{report.render()}\nDatenbank: {db_path}"))
     return 0
-
-
-def _version_of(db_path: Path) -> str | None:
-    """The version the database link points to now (compared before and after a command)."""
-    try:
-        return os.readlink(db_path)
-    except OSError:
-        return None
 
 
 def _with_notes(text: str) -> str:

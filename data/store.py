@@ -179,6 +179,39 @@ class Store:
         )
         return None if frame.empty else frame.iloc[0]
 
+    def import_contents(self, kind: str, sha256: str) -> dict | None:
+        """What the newest not undone import of a file (by its SHA-256) stored: import_id,
+        municipality, the Stichtage and the Gebietsebenen of its rows; None when there is none."""
+        found = self.query(
+            """SELECT import_id, municipality FROM imports
+               WHERE kind = ? AND file_sha256 = ? AND undone_at IS NULL ORDER BY import_id DESC LIMIT 1""",
+            [kind, sha256],
+        )
+        if found.empty:
+            return None
+        import_id = int(found["import_id"].iloc[0])
+        dates = self.query(
+            """SELECT DISTINCT reference_date FROM (
+                   SELECT reference_date FROM population WHERE import_id = $1
+                   UNION ALL SELECT reference_date FROM quotas WHERE import_id = $1
+                   UNION ALL SELECT reference_date FROM occupancy WHERE import_id = $1)
+               ORDER BY 1""",
+            [import_id],
+        )
+        levels = self.query(
+            """SELECT DISTINCT level FROM districts d WHERE import_id = $1 OR EXISTS (
+                   SELECT 1 FROM population p WHERE p.import_id = $1
+                     AND p.municipality = d.municipality AND p.district_id = d.district_id)
+               ORDER BY 1 DESC""",
+            [import_id],
+        )
+        return {
+            "import_id": import_id,
+            "municipality": found["municipality"].iloc[0],
+            "dates": [pd.Timestamp(d).date() for d in dates["reference_date"]],
+            "levels": levels["level"].tolist(),
+        }
+
     def column_mapping(self, municipality: str, kind: str) -> dict[str, str]:
         """Header mappings chosen earlier for this municipality and kind of file: field → header."""
         frame = self.query(
@@ -493,6 +526,15 @@ def restore_hint(path: Path) -> str:
         f"Gesicherte Versionen zeigt „python -m data versions{db}“; die neueste "
         f"({version_time(kept[0]):%d.%m.%Y %H:%M}) stellt „python -m data restore {kept[0].name}{db}“ wieder her."
     )
+
+
+def link_target(path: str | Path) -> str | None:
+    """The version name the database link points to now (None for no link): compared before and after
+    a write, it tells whether the write was saved."""
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
 
 
 def current_version(path: str | Path) -> Path | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +48,3 @@ def stichtage(db: Path) -> dict[str, int]:
 def files_beside(db: Path) -> set[str]:
     """The names in the database folder, without the lock file (it stays by design)."""
     return {p.name for p in db.parent.iterdir()} - {db.name + ".lock"}
-
-
-def link_target(db: Path) -> str:
-    return os.readlink(db)

@@ -11,8 +11,8 @@ import pytest
 
 import data.population
 import data.store
-from data.store import versions
-from tests.store_cases import files_beside, import_year, link_target, stichtage
+from data.store import link_target, versions
+from tests.store_cases import files_beside, import_year, stichtage
 
 REPO = Path(__file__).resolve().parents[1]
 

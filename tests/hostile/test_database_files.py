@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from data.bootstrap import ensure_database
-from data.store import Store, StoreError, version_time, versions
-from tests.store_cases import cli, files_beside, import_year, link_target, stichtage
+from data.store import Store, StoreError, link_target, version_time, versions
+from tests.store_cases import cli, files_beside, import_year, stichtage
 
 
 @pytest.fixture
