@@ -164,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "versions":
             from data.audit import versions_table
 
-            print(versions_table(db_path).to_string(index=False))
+            table = versions_table(db_path)
+            print(
+                table.to_string(index=False)
+                if len(table)
+                else f"Keine gesicherten Versionen neben {db_path}."
+            )
             return 0
         if args.command == "restore":
             from data.audit import restore_version

@@ -170,3 +170,8 @@ def test_versions_lists_and_restore_is_logged_and_undone_by_restoring_back(db):
         "„python -m data versions“.\n",
     )
     assert os.path.islink(db)
+
+
+def test_versions_of_a_database_without_any(tmp_path):
+    done = cli("versions", db=tmp_path / "leer.duckdb")
+    assert (done.code, done.out) == (0, f"Keine gesicherten Versionen neben {tmp_path / 'leer.duckdb'}.\n")
