@@ -7,8 +7,11 @@
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
     python -m data import quota FILE [--db PATH]
     python -m data import occupancy FILE [--municipality NAME] [--db PATH]
+    python -m data versions [--db PATH]
+    python -m data restore VERSION [--db PATH]
 
-Exit codes: 0 done, 1 the file was refused (nothing written), 2 wrong call.
+Exit codes: 0 done, 1 the file was refused (nothing written), 2 wrong call. A write that was saved
+exits 0 even when a step after saving failed; the message then says so ("Hinweis: …").
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from data.errors import DataImportError
 from data.population import MAPPABLE
-from data.store import Store, default_db_path
+from data.store import Store, current_version, default_db_path, link_target, take_notes
 
 
 def _date(text: str) -> date:
@@ -58,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
+    sub.add_parser("versions", parents=[db], help="die gesicherten Versionen der Datenbank anzeigen")
+    restore = sub.add_parser(
+        "restore", parents=[db], help="eine gesicherte Version wiederherstellen (siehe versions)"
+    )
+    restore.add_argument("version", help="Name der Version, z. B. integrationsmonitor.duckdb.v1767…")
     sub.add_parser(
         "hash-password", help="Passwort-Hash für .streamlit/secrets.toml erzeugen (fragt das Passwort ab)"
     )
@@ -133,7 +141,10 @@ def resolve_municipality(name: str | None, db_path: Path, file: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     db_path = args.db or default_db_path()
+    before = link_target(db_path)
     try:
+        if args.command in {"demo", "import", "undo"}:
+            current_version(db_path)  # a broken database link refuses every write before any work
         if args.command == "hash-password":
             import getpass
 
@@ -150,7 +161,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "undo":
             from data.audit import undo_last
 
-            print(undo_last(db_path, args.kind, args.municipality))
+            print(_with_notes(undo_last(db_path, args.kind, args.municipality)))
+            return 0
+        if args.command == "versions":
+            from data.audit import versions_table
+
+            table = versions_table(db_path)
+            print(
+                table.to_string(index=False)
+                if len(table)
+                else f"Keine gesicherten Versionen neben {db_path}."
+            )
+            return 0
+        if args.command == "restore":
+            from data.audit import restore_version
+
+            print(_with_notes(restore_version(db_path, args.version)))
             return 0
         if args.command == "log":
             from data.audit import import_log
@@ -196,12 +222,24 @@ def main(argv: list[str] | None = None) -> int:
         print(str(err), file=sys.stderr)
         return 1
     except Exception as err:  # never a traceback for a planner; the message still says what broke
+        after = link_target(db_path)
+        if after != before:  # the write was saved before the error: say so, it is not "nothing changed"
+            print(
+                f"Die Änderung ist gespeichert (Version {after}), danach trat ein Fehler auf "
+                f"({type(err).__name__}): {err}\nDas Protokoll zeigt „python -m data log“.",
+                file=sys.stderr,
+            )
+            return 0
         print(
             f"Unerwarteter Fehler ({type(err).__name__}): {err}\nEs wurde nichts geändert.", file=sys.stderr
         )
         return 1
-    print(f"{report.render()}\nDatenbank: {db_path}")
+    print(_with_notes(f"{report.render()}\nDatenbank: {db_path}"))
     return 0
+
+
+def _with_notes(text: str) -> str:
+    return "\n".join([text, *(f"Hinweis: {note}" for note in take_notes())])
 
 
 if __name__ == "__main__":

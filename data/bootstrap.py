@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.errors import ImportReport
-from data.store import writing
+from data.store import current_version, writing
 
 DEMO_TABLES = ("population", "population_detail", "allocations", "quotas", "facilities", "occupancy")
 
@@ -31,9 +31,11 @@ def install_demo(db_path: str | Path, seed: int = 2024) -> ImportReport:
 
 
 def ensure_database(db_path: str | Path) -> bool:
-    """Build the demo database when there is none yet. True when it was built now."""
-    db_path = Path(db_path)
-    if db_path.exists():
+    """Build the demo database when there is none yet. True when it was built now.
+
+    A broken database link is no "none yet": it raises StoreError instead of building over it.
+    """
+    if current_version(Path(db_path)) is not None:
         return False
     install_demo(db_path)
     return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from data.errors import DataImportError
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DEFAULT_DB = Path(__file__).with_name("integrationsmonitor.duckdb")
@@ -47,6 +50,11 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if self.path.is_symlink() and not self.path.exists():
+            raise FileNotFoundError(
+                f"Die Datenbank {self.path} verweist auf die Datei {os.readlink(self.path)}, die fehlt.\n"
+                + restore_hint(self.path)
+            )
         if not self.path.exists():
             raise FileNotFoundError(f"Die Datenbank {self.path} existiert nicht.")
         self.stamp = file_stamp(self.path)
@@ -170,6 +178,39 @@ class Store:
             [kind, municipality, municipality],
         )
         return None if frame.empty else frame.iloc[0]
+
+    def import_contents(self, kind: str, sha256: str) -> dict | None:
+        """What the newest not undone import of a file (by its SHA-256) stored: import_id,
+        municipality, the Stichtage and the Gebietsebenen of its rows; None when there is none."""
+        found = self.query(
+            """SELECT import_id, municipality FROM imports
+               WHERE kind = ? AND file_sha256 = ? AND undone_at IS NULL ORDER BY import_id DESC LIMIT 1""",
+            [kind, sha256],
+        )
+        if found.empty:
+            return None
+        import_id = int(found["import_id"].iloc[0])
+        dates = self.query(
+            """SELECT DISTINCT reference_date FROM (
+                   SELECT reference_date FROM population WHERE import_id = $1
+                   UNION ALL SELECT reference_date FROM quotas WHERE import_id = $1
+                   UNION ALL SELECT reference_date FROM occupancy WHERE import_id = $1)
+               ORDER BY 1""",
+            [import_id],
+        )
+        levels = self.query(
+            """SELECT DISTINCT level FROM districts d WHERE import_id = $1 OR EXISTS (
+                   SELECT 1 FROM population p WHERE p.import_id = $1
+                     AND p.municipality = d.municipality AND p.district_id = d.district_id)
+               ORDER BY 1 DESC""",
+            [import_id],
+        )
+        return {
+            "import_id": import_id,
+            "municipality": found["municipality"].iloc[0],
+            "dates": [pd.Timestamp(d).date() for d in dates["reference_date"]],
+            "levels": levels["level"].tolist(),
+        }
 
     def column_mapping(self, municipality: str, kind: str) -> dict[str, str]:
         """Header mappings chosen earlier for this municipality and kind of file: field → header."""
@@ -353,57 +394,272 @@ def dry_run() -> Iterator[None]:
 
 
 @contextmanager
-def writing(path: str | Path) -> Iterator[Writer]:
+def writing(path: str | Path, restore_from: Path | None = None) -> Iterator[Writer]:
     """One all-or-nothing write: copy → write in a transaction → atomic switch to the new version.
 
     Every write produces a new version file beside the database (`<name>.v<time>`); `path` becomes a
     symbolic link to it, replaced atomically. Readers that have the old version open keep reading it
     (and DuckDB, which shares one instance per real file in a process, opens the new one fresh). Any
     exception inside the block discards the new version; the database is untouched. Writers are
-    serialised by a lock file; the newest KEEP_VERSIONS versions stay as backups.
+    serialised by a lock file. A write refuses to start (StoreError) when the link is broken, so a lost
+    version is never silently replaced by an empty database. `restore_from` copies a kept version
+    instead of the current one (`python -m data restore`).
+
+    Once the switch is done the write counts as done: a failure of the clean-up after it becomes a
+    note (`take_notes()`), never an exception.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        source = restore_from or current_version(path)
+        if source is not None:
+            _settle_wal(path, source)
         new = path.with_name(f"{path.name}.v{time.time_ns()}")
         switched = False
         try:
-            if path.exists():
-                shutil.copyfile(path, new)
+            if source is not None:
+                _copy(source, new)
             con = duckdb.connect(str(new))
             try:
                 con.execute(SCHEMA.read_text(encoding="utf-8"))
                 con.begin()
                 try:
                     yield Writer(con)
-                    con.commit()
+                    _commit(con)
                 except BaseException:
                     con.rollback()
                     raise
-                con.execute("CHECKPOINT")
+                _checkpoint(con)
             finally:
                 con.close()
             if not _DRY_RUN.get():
-                link = path.with_name(path.name + ".link")
-                link.unlink(missing_ok=True)
-                link.symlink_to(new.name)
-                os.replace(link, path)
+                _switch(path, new)
                 switched = True
-                _prune_versions(path)
+                _after_switch(path, new)
         finally:
-            new.with_name(new.name + ".wal").unlink(missing_ok=True)
             if not switched:
-                new.unlink(missing_ok=True)
+                _delete_version(new)
+
+
+# --- the steps of a write, each a function of its own (the fault tests make each one fail) --------
+
+
+def _copy(source: Path, new: Path) -> None:
+    shutil.copyfile(source, new)
+
+
+def _commit(con: duckdb.DuckDBPyConnection) -> None:
+    con.commit()
+
+
+def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CHECKPOINT")
+
+
+def _switch(path: Path, new: Path) -> None:
+    """Point the link `path` at `new` in one atomic rename."""
+    link = path.with_name(path.name + ".link")
+    link.unlink(missing_ok=True)
+    link.symlink_to(new.name)
+    os.replace(link, path)
+
+
+def _after_switch(path: Path, new: Path) -> None:
+    """Remember the new version as good, then prune; the data is saved already, so only notes."""
+    try:
+        _mark_good(path, new)
+        _prune_versions(path)
+    except Exception as err:  # the import is in place; say so, and what was left undone
+        _note(
+            f"Die Daten sind gespeichert (Version {new.name}), aber ältere Versionen wurden nicht "
+            f"aufgeräumt ({type(err).__name__}: {err})."
+        )
+
+
+# --- versions, the link, and what a write may start from ---------------------------------------------
+
+
+class StoreError(DataImportError):
+    """The database is in no state to write to (a broken link, an unreadable log). Nothing was changed;
+    `str()` is the German message, with the way out."""
+
+    def __init__(self, db_path: str | Path, message: str):
+        super().__init__(db_path, message)
+
+    def render(self, limit: int = 50) -> str:
+        return "\n".join(p.message for p in self.problems)
 
 
 KEEP_VERSIONS = 3
 
 
+def versions(path: str | Path) -> list[Path]:
+    """The version files of the database `path`, newest first. Only `<name>.v<digits>` counts: a
+    `.vorher`, `.bak` or `.wal` beside the database is somebody else's file and is left alone."""
+    path = Path(path)
+    pattern = re.compile(rf"{re.escape(path.name)}\.v(\d+)")
+    found = [
+        (int(m.group(1)), p) for p in path.parent.glob(f"{path.name}.v*") if (m := pattern.fullmatch(p.name))
+    ]
+    return [p for _, p in sorted(found, key=lambda item: item[0], reverse=True) if p.is_file()]
+
+
+def version_time(version: Path) -> datetime:
+    return datetime.fromtimestamp(int(version.name.rsplit(".v", 1)[1]) / 1e9)
+
+
+def _wal(file: Path) -> Path:
+    return file.with_name(file.name + ".wal")
+
+
+def restore_hint(path: Path) -> str:
+    """How to get a kept version back, in German, with the exact commands."""
+    db = "" if path == default_db_path() else f' --db "{path}"'
+    kept = [v for v in versions(path) if version_is_good(v)]
+    if not kept:
+        return (
+            "Es gibt keine gesicherte Version daneben. Legen Sie eine Sicherung (z. B. aus dem Backup) "
+            f"als {path} zurück, oder löschen Sie {path}, um mit einer leeren Datenbank zu beginnen."
+        )
+    return (
+        f"Gesicherte Versionen zeigt „python -m data versions{db}“; die neueste "
+        f"({version_time(kept[0]):%d.%m.%Y %H:%M}) stellt „python -m data restore {kept[0].name}{db}“ wieder her."
+    )
+
+
+def link_target(path: str | Path) -> str | None:
+    """The version name the database link points to now (None for no link): compared before and after
+    a write, it tells whether the write was saved."""
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def current_version(path: str | Path) -> Path | None:
+    """The file the database link points to (or the plain database file); None when there is no
+    database yet. Raises StoreError when the link is broken or leads out of the database folder."""
+    path = Path(path)
+    refuse = "Damit keine Daten verloren gehen, wird nichts geschrieben; es wurde nichts geändert."
+    if path.is_symlink():
+        target = Path(os.readlink(path))
+        full = target if target.is_absolute() else path.parent / target
+        if full.parent.resolve() != path.parent.resolve():
+            raise StoreError(
+                path,
+                f"Die Datenbank {path} verweist auf {full}, also aus ihrem Ordner {path.parent} hinaus. "
+                f"{refuse}\n{restore_hint(path)}",
+            )
+        if not full.is_file():
+            raise StoreError(
+                path,
+                f"Die Datenbank {path} verweist auf die Datei {full.name}, die fehlt. {refuse}\n"
+                f"{restore_hint(path)}",
+            )
+        return full
+    if path.exists():
+        return path
+    if versions(path):
+        raise StoreError(
+            path,
+            f"Die Datenbank {path} fehlt, daneben liegen aber gesicherte Versionen. {refuse}\n"
+            f"{restore_hint(path)}",
+        )
+    return None
+
+
+def _settle_wal(path: Path, source: Path) -> None:
+    """A change log (`.wal`) left beside the version a write copies holds committed data the copy
+    would lose: play it into the file first, or refuse."""
+    wal = _wal(source)
+    if not wal.exists():
+        return
+    try:
+        con = duckdb.connect(str(source))
+        try:
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    except duckdb.Error as err:
+        raise StoreError(
+            path,
+            f"Neben der Datenbankversion {source.name} liegt das Änderungsprotokoll {wal.name}, das nicht "
+            f"eingespielt werden kann ({err}). Es wurde nichts geändert. Schließen Sie alle Programme, die "
+            "die Datenbank geöffnet haben (auch die App), und versuchen Sie es erneut.",
+        ) from err
+    if wal.exists():
+        raise StoreError(
+            path,
+            f"Neben der Datenbankversion {source.name} liegt die Datei {wal.name}, die DuckDB nicht als "
+            "ihr Änderungsprotokoll erkennt. Es wurde nichts geändert. Verschieben Sie die Datei in einen "
+            "anderen Ordner und versuchen Sie es erneut.",
+        )
+
+
+def version_is_good(version: Path) -> bool:
+    """A complete version: no change log left beside it, and DuckDB opens it and reads the import log."""
+    if _wal(version).exists() or not version.is_file():
+        return False
+    try:
+        con = duckdb.connect(str(version), read_only=True)
+        try:
+            con.execute("SELECT count(*) FROM imports").fetchall()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _good_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".good")
+
+
+def _mark_good(path: Path, version: Path) -> None:
+    """Record the newest version that was written completely and switched to (pruning keeps it)."""
+    marker = _good_marker(path)
+    temporary = marker.with_name(marker.name + ".tmp")
+    temporary.write_text(version.name + "\n", encoding="utf-8")
+    os.replace(temporary, marker)
+
+
+def last_good(path: Path) -> str | None:
+    try:
+        return _good_marker(path).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _delete_version(version: Path) -> None:
+    _wal(version).unlink(missing_ok=True)
+    version.unlink(missing_ok=True)
+
+
 def _prune_versions(path: Path) -> None:
-    """Delete all but the newest versions (readers that still have one open keep reading it)."""
-    current = path.resolve().name
-    versions = sorted(path.parent.glob(f"{path.name}.v*"), key=lambda p: int(p.name.rsplit(".v", 1)[1]))
-    for old in versions[:-KEEP_VERSIONS]:
-        if old.name != current:
-            old.unlink(missing_ok=True)
+    """Delete old versions once KEEP_VERSIONS newer ones are known to be good. The current version and
+    the last one recorded as good are never deleted; readers that have one open keep reading it."""
+    current = current_version(path)
+    protected = {current.name if current else None, last_good(path)}
+    good = 0
+    for version in versions(path):
+        if good >= KEEP_VERSIONS and version.name not in protected:
+            _delete_version(version)
+        elif version_is_good(version):
+            good += 1
+
+
+# --- notes: what a write that succeeded wants the caller to say besides -----------------------------
+
+_NOTES: ContextVar[tuple[str, ...]] = ContextVar("store_notes", default=())
+
+
+def _note(text: str) -> None:
+    _NOTES.set((*_NOTES.get(), text))
+
+
+def take_notes() -> list[str]:
+    """Warnings of the writes since the last call (e.g. old versions not pruned), and forget them."""
+    notes = list(_NOTES.get())
+    _NOTES.set(())
+    return notes

@@ -6,11 +6,22 @@ import streamlit as st
 
 from data.audit import KIND_LABELS, undo_last
 from data.errors import DataImportError
+from data.parsing import MAX_FILE_BYTES
 from data.population import MAPPABLE
+from data.store import take_notes
 from pages.components.access import load
 from pages.components.auth import current_editor, sign_in_form, sign_out
 from pages.components.setup import page_setup
-from pages.components.upload import KINDS, columns_of, preview, problems_table, run_import
+from pages.components.upload import (
+    KINDS,
+    check_message,
+    columns_of,
+    confirm_import,
+    keep_uploads_in_memory,
+    preview,
+    problems_table,
+    run_import,
+)
 
 page = page_setup("Daten laden")
 f = page.filters
@@ -22,8 +33,11 @@ if editor is None:
     sign_in_form()
     st.stop()
 
+keep_uploads_in_memory(st.get_option("server.maxUploadSize"))
 if done := st.session_state.pop("upload_done", None):
     st.success(done)
+for note in st.session_state.pop("upload_notes", []):
+    st.warning(note)
 top, out = st.columns([5, 1], vertical_alignment="center")
 top.caption(f"Angemeldet als **{editor}**")
 out.button("Abmelden", on_click=sign_out)
@@ -45,12 +59,21 @@ if spec.date != "none":
     when = right.date_input(
         f"Stichtag ({hint})",
         value=date(date.today().year - 1, 12, 31),
+        min_value=date(1950, 1, 1),  # every Stichtag a file can have, not only the last ten years
+        max_value=date(date.today().year, 12, 31),
         format="DD.MM.YYYY",
         key="upload_date",
     )
 
 upload_key = f"upload_file_{st.session_state.get('upload_round', 0)}"
-upload = st.file_uploader("Datei auswählen", type=list(spec.types), key=upload_key)
+limit = MAX_FILE_BYTES // 1024 // 1024
+upload = st.file_uploader(
+    "Datei auswählen", type=list(spec.types), key=upload_key, help=f"Höchstens {limit} MB je Datei."
+)
+st.caption(
+    f"Höchstens {limit} MB je Datei. Größere Dateien, etwa ein ganzer Melderegister-Auszug, lädt die "
+    "Kommandozeile: `python -m data import register …`."
+)
 if upload is None or not municipality:
     st.stop()
 payload = upload.getvalue()
@@ -92,10 +115,7 @@ except DataImportError as err:
     )
     st.dataframe(problems_table(err), hide_index=True)
     st.stop()
-st.success(
-    f"Datei geprüft: {checked.rows} Zeilen lassen sich importieren."
-    + (f" Ersetzt würde: {checked.replaced}." if checked.replaced else "")
-)
+st.success(check_message(checked))
 for warning in checked.warnings:
     st.info(warning.message)
 
@@ -103,11 +123,13 @@ if st.button(
     f"Jetzt importieren ({KIND_LABELS.get(kind, kind)}, {municipality})", type="primary", key="upload_confirm"
 ):
     try:
-        report = run_import(kind, upload.name, payload, page.store.path, municipality, when, mapping, editor)
+        done, notes = confirm_import(
+            kind, upload.name, payload, page.store.path, municipality, when, mapping, editor
+        )
     except DataImportError as err:
         st.error(str(err))
         st.stop()
-    st.session_state["upload_done"] = report.render()
+    st.session_state["upload_done"], st.session_state["upload_notes"] = done, notes
     st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empty the uploader
     st.rerun()
 
@@ -122,6 +144,7 @@ with st.expander("Letzten Import rückgängig machen"):
             st.session_state["upload_done"] = undo_last(
                 page.store.path, undo_kind, municipality if KINDS[undo_kind].per_municipality else None
             )
+            st.session_state["upload_notes"] = take_notes()
             st.rerun()
         except DataImportError as err:
             st.error(str(err))

@@ -1,12 +1,15 @@
 """The upload path of the page "Daten laden", without Streamlit: preview, check and import a file.
 
 A check is the complete import run on a throw-away copy of the database (`data.store.dry_run`), so
-the page reports exactly what the real import would refuse. Uploaded bytes stay in memory; only a
-boundary file is put in a temporary folder for GDAL, and removed at once.
+the page reports exactly what the real import would refuse. Uploaded bytes stay in memory — also in
+the web server, see `keep_uploads_in_memory` — only a boundary file (public geodata, never personal)
+is put in a temporary folder for GDAL, and removed at once. After an import the page reports what the
+database now holds, read back from it, so a wrong Stichtag cannot hide behind a success message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport
-from data.store import dry_run
+from data.store import Store, dry_run, link_target, take_notes
+from pages.components.formatting import fmt_date, fmt_int
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,7 @@ def preview(kind: str, file_name: str, payload: bytes) -> tuple[pd.DataFrame, st
         columns = pd.DataFrame({"Spalte": frame.columns})
         return (
             columns,
-            f"{len(frame):,} Personen; Inhalte werden aus Datenschutzgründen nicht angezeigt.".replace(
-                ",", "."
-            ),
+            f"{_count(len(frame), 'Person', 'Personen')}; Inhalte werden aus Datenschutzgründen nicht angezeigt.",
         )
     if kind == "boundaries":
         from geo.boundaries import BoundaryError, read_boundaries
@@ -76,12 +78,12 @@ def preview(kind: str, file_name: str, payload: bytes) -> tuple[pd.DataFrame, st
         table = pd.DataFrame(
             {"Schlüssel": gdf["district_id"], "Name": gdf["name"], "Fläche (km²)": gdf["area_km2"].round(2)}
         )
-        return table, f"{len(gdf)} Gebiete"
+        return table, _count(len(gdf), "Gebiet", "Gebiete")
     from data.parsing import read_table
     from data.population import KNOWN_HEADERS
 
     frame = read_table(path, payload, known=KNOWN_HEADERS if kind == "population" else None)
-    return frame.head(20), f"{len(frame)} Zeilen, {len(frame.columns)} Spalten"
+    return frame.head(20), f"{_rows(len(frame))}, {_count(len(frame.columns), 'Spalte', 'Spalten')}"
 
 
 def columns_of(file_name: str, payload: bytes) -> list[str]:
@@ -148,3 +150,84 @@ def problems_table(err: DataImportError) -> pd.DataFrame:
             "Meldung": [p.message for p in err.problems],
         }
     )
+
+
+def keep_uploads_in_memory(limit_mb: int) -> None:
+    """Streamlit's web server (Starlette) spools every upload over 1 MB to a temporary file on disk
+    before the page sees it. A person-level register extract must never touch the disk, so uploads
+    up to the upload limit (`server.maxUploadSize`, refused above it) stay in memory."""
+    from starlette.formparsers import MultiPartParser
+
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, (limit_mb + 1) * 1024 * 1024)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """ "1 Zeile", "13 Zeilen", "1.024 Personen": German numbers and number."""
+    return f"{fmt_int(n)} {one if n == 1 else many}"
+
+
+def _rows(n: int) -> str:
+    return _count(n, "Zeile", "Zeilen")
+
+
+def _dates(dates: list) -> str:
+    return ("Stichtag " if len(dates) == 1 else "Stichtage ") + ", ".join(fmt_date(d) for d in sorted(dates))
+
+
+def check_message(report: ImportReport) -> str:
+    """The result of a check: how many rows, for whom, under which Stichtag."""
+    verb = "lässt" if report.rows == 1 else "lassen"
+    where = ", ".join(
+        [report.municipality, *([_dates(report.reference_dates)] if report.reference_dates else [])]
+    )
+    text = f"Datei geprüft: {_rows(report.rows)} {verb} sich importieren ({where})."
+    return text + (f" Ersetzt würde: {report.replaced}." if report.replaced else "")
+
+
+def import_message(report: ImportReport, kind: str, payload: bytes, db_path: Path) -> str:
+    """What the import stored, read back from the database: municipality, Stichtag, level, rows."""
+    store = Store(db_path)
+    try:
+        stored = store.import_contents(kind, hashlib.sha256(payload).hexdigest())
+    finally:
+        store.close()
+    parts = [stored["municipality"] if stored else report.municipality]
+    if stored and stored["dates"]:
+        parts.append(_dates(stored["dates"]))
+    if stored and stored["levels"]:
+        parts.append(("Ebene " if len(stored["levels"]) == 1 else "Ebenen ") + ", ".join(stored["levels"]))
+    parts.append(_rows(report.rows))
+    lines = [f"Importiert aus {report.file_name} ({report.kind}): {', '.join(parts)}."]
+    if report.replaced:
+        lines.append(f"Ersetzt: {report.replaced}")
+    lines += [f"Hinweis: {w.message}" for w in report.warnings]
+    return "\n\n".join(lines)
+
+
+def confirm_import(
+    kind: str,
+    file_name: str,
+    payload: bytes,
+    db_path: Path,
+    municipality: str,
+    reference_date: date | None,
+    mapping: dict[str, str] | None,
+    user: str | None,
+) -> tuple[str, list[str]]:
+    """The real import, and what to tell: the message and notes (warnings beside a success). Raises
+    DataImportError when refused. An error after the new version was saved is reported as saved."""
+    before = link_target(db_path)
+    take_notes()  # start clean: only this import's notes
+    try:
+        report = run_import(kind, file_name, payload, db_path, municipality, reference_date, mapping, user)
+        return import_message(report, kind, payload, db_path), take_notes()
+    except DataImportError:
+        raise
+    except Exception as err:
+        if link_target(db_path) == before:
+            raise
+        return (
+            f"Die Änderung ist gespeichert, danach trat ein Fehler auf ({type(err).__name__}: {err}). "
+            "Was gespeichert wurde, zeigt die Liste der letzten Importe.",
+            take_notes(),
+        )
