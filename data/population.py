@@ -345,7 +345,8 @@ def parse_population(
     cols, column_problems = _map_columns(frame, mapping)
     if column_problems:
         return PopulationTable(problems=problems + column_problems)
-    known = known if known is not None else known_districts("", "")
+    if known is None:
+        known = pd.DataFrame(columns=["district_id", "district", "level", "parent_id", "has_geometry"])
     records, row_problems = _read_rows(frame, cols, municipality, reference_date, level)
     problems += row_problems
     if not records and not any(p.severity == "error" for p in problems):

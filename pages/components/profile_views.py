@@ -90,7 +90,8 @@ def city_series(store: Store, filters: Filters) -> pd.DataFrame:
     counts = load(store, "population", filters.municipality, None, filters.level)
     if counts.empty:
         return counts
-    return municipality_series(counts, filters.municipality)
+    published = load(store, "published_totals", filters.municipality)
+    return municipality_series(counts, filters.municipality, published)
 
 
 def segregation(store: Store, filters: Filters) -> tuple[float, float | None]:

@@ -12,7 +12,7 @@ from data.store import Store
 from geo.boundaries import from_wkb, simplify_boundaries
 from indicators.catalogue import get
 from indicators.disclosure import footnote, public_view
-from indicators.shares import changes, municipality_series, shares
+from indicators.shares import changes, municipality_series, published_for, shares
 from pages.components.access import load
 from pages.components.state import Filters
 
@@ -48,7 +48,8 @@ def _indicator_table(
     counts = load(store, "population", filters.municipality, filters.reference_date, filters.level)
     if counts.empty:
         return counts
-    table = shares(counts)
+    published = published_for(load(store, "published_totals", filters.municipality), filters.reference_date)
+    table = shares(counts, published=published)
     previous = filters.previous_date
     before = None
     if previous is not None:
@@ -74,7 +75,8 @@ def city_row(store: Store, filters: Filters) -> pd.Series | None:
     )
     if series.empty:
         return None
-    city = municipality_series(series, filters.municipality)
+    published = load(store, "published_totals", filters.municipality)
+    city = municipality_series(series, filters.municipality, published)
     return city.iloc[-1]
 
 
