@@ -22,7 +22,7 @@ from geo.boundaries import from_wkb, simplify_boundaries
 from indicators.catalogue import get
 from indicators.disclosure import footnote, public_view
 from indicators.segregation import dissimilarity_index
-from indicators.shares import changes, municipality_series, shares
+from indicators.shares import changes, municipality_series, published_for, shares
 
 COUNTS = ["population", "foreigners", "migration_background"]
 SCREEN_PX = 800  # about the width a map gets: finer detail than a pixel is never seen
@@ -44,7 +44,7 @@ def _indicator_table(src: Source, f: Filters) -> pd.DataFrame:
     counts = population(src, f, f.reference_date)
     if counts.empty:
         return counts
-    table = shares(counts)
+    table = shares(counts, published=published_for(src.reads.published_totals(f.municipality), f.reference_date))
     before = None
     if f.previous_date is not None:
         before = population(src, f, f.previous_date)
@@ -63,7 +63,8 @@ def city_row(src: Source, f: Filters) -> pd.Series | None:
     frames = [population(src, f, d) for d in dates]
     if not frames or all(frame.empty for frame in frames):
         return None
-    return municipality_series(pd.concat(frames, ignore_index=True), f.municipality).iloc[-1]
+    published = src.reads.published_totals(f.municipality)
+    return municipality_series(pd.concat(frames, ignore_index=True), f.municipality, published).iloc[-1]
 
 
 def indicator_values(table: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -96,7 +97,9 @@ def series(src: Source, f: Filters) -> pd.DataFrame:
 def city_series(src: Source, f: Filters) -> pd.DataFrame:
     """The municipality as a whole per Stichtag (`district` = the municipality's name)."""
     counts = population(src, f, None)
-    return counts if counts.empty else municipality_series(counts, f.municipality)
+    if counts.empty:
+        return counts
+    return municipality_series(counts, f.municipality, src.reads.published_totals(f.municipality))
 
 
 def segregation(src: Source, f: Filters) -> tuple[float, float | None]:

@@ -1,7 +1,7 @@
 """Command line of the data layer; statistics offices script it, so it behaves exactly as documented.
 
     python -m data demo [--db PATH]
-    python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
+    python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--level gemeinde] [--db PATH]
     python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--layer L]
                                      [--db PATH]
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
@@ -83,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_mapping,
         help='Spalte für ein Feld festlegen, z. B. --map population="Bevölkerung" '
         "(Felder: " + ", ".join(MAPPABLE) + ")",
+    )
+    pop.add_argument(
+        "--level",
+        type=str.capitalize,
+        default="Stadtteil",
+        choices=["Stadtteil", "Gemeinde"],
+        help="Ebene der Zeilen: Stadtteile einer Stadt (Standard) oder Gemeinden eines Kreises "
+        "(GENESIS/Zensus-Export, Schlüssel = AGS; --municipality ist dann der Kreis)",
     )
     geo = imp.add_parser(
         "boundaries", parents=[db], help="Stadtteilgrenzen (GeoJSON, GeoPackage, Shapefile-ZIP)"
@@ -191,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
             from data.population import import_population
 
             municipality = resolve_municipality(args.municipality, db_path, args.file)
-            report = import_population(args.file, db_path, municipality, args.date, mapping=dict(args.map))
+            report = import_population(
+                args.file, db_path, municipality, args.date, mapping=dict(args.map), level=args.level
+            )
         elif args.kind == "register":
             from data.register import import_register
 

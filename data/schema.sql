@@ -122,3 +122,7 @@ CREATE TABLE IF NOT EXISTS column_mappings (
     header       VARCHAR NOT NULL,            -- the file's header text
     PRIMARY KEY (municipality, kind, field)
 );
+
+-- Warnings of an import (published total differs from the Stadtteile, names read forgivingly …), one a
+-- line; databases built before get the column on their next write.
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS warnings VARCHAR;

@@ -149,6 +149,15 @@ class Store:
             [municipality, level, reference_date],
         ).astype({c: "Int64" for c in _COUNT_COLUMNS})
 
+    def published_totals(self, municipality: str) -> pd.DataFrame:
+        """The municipality as its statistics office published it (a file's total row), per Stichtag:
+        reference_date and the count columns; empty where no file had a total row."""
+        return self.query(
+            f"""SELECT reference_date, {", ".join(_COUNT_COLUMNS)} FROM population
+               WHERE municipality = ? AND district_id = '' ORDER BY reference_date""",
+            [municipality],
+        ).astype({c: "Int64" for c in _COUNT_COLUMNS})
+
     def detail(
         self, municipality: str, reference_date: date | None = None, district_ids: list[str] | None = None
     ) -> pd.DataFrame:

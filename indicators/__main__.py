@@ -37,7 +37,7 @@ from data.store import Store, default_db_path
 from indicators.allocations import MonthsUnavailable, allocation_table
 from indicators.disclosure import public_view
 from indicators.occupancy import occupancy_table
-from indicators.shares import shares
+from indicators.shares import published_for, shares
 
 SHARES_COLUMNS = [
     "district_id",
@@ -120,7 +120,8 @@ def shares_table(
         dates = ", ".join(d.isoformat() for d in store.reference_dates(municipality)) or "keine"
         raise CliError(f"Für {municipality} gibt es keine Daten zum Stichtag {when.isoformat()}. "
                        f"Vorhandene Stichtage: {dates}.")
-    table = shares(counts, municipality_name=municipality)
+    published = published_for(store.published_totals(municipality), when)
+    table = shares(counts, municipality_name=municipality, published=published)
     if public:
         table = public_view(table, threshold).masked
     return table[SHARES_COLUMNS]

@@ -62,19 +62,37 @@ def ratio(numerator: object, denominator: object, scale: float = 100.0) -> np.nd
     return float(out) if out.ndim == 0 else out
 
 
-def municipality_totals(counts: pd.DataFrame) -> pd.Series:
+def municipality_totals(counts: pd.DataFrame, published: pd.Series | None = None) -> pd.Series:
     """Sum every count column over the districts (nullable Int64 Series indexed by column name).
 
     A total is NA if any district's value in that column is NA (``skipna=False``) and NA for an
     empty frame (``min_count=1``) — a partial sum would understate the municipality.
+    ``published`` (count column → value, e.g. one row of ``Store.published_totals``) is the figure
+    the statistics office published for the whole municipality; where it has a value, it is the
+    total, so the dashboard shows the official number even where it differs from the districts' sum
+    (persons not assignable to a district, rounding, secrecy).
     """
     require_columns(counts, ("population",))
     columns = [c for c in COUNT_COLUMNS if c in counts.columns]
     totals = {c: pd.to_numeric(counts[c]).astype("Int64").sum(skipna=False, min_count=1) for c in columns}
+    for column in columns:
+        value = published.get(column) if published is not None else None
+        if value is not None and not pd.isna(value):
+            totals[column] = int(value)
     return pd.Series(totals, index=columns, dtype="Int64", name="total")
 
 
-def shares(counts: pd.DataFrame, municipality_name: str | None = None) -> pd.DataFrame:
+def published_for(published: pd.DataFrame | None, reference_date: object) -> pd.Series | None:
+    """The published municipality figures of one Stichtag from ``Store.published_totals``, or None."""
+    if published is None or published.empty:
+        return None
+    rows = published[pd.to_datetime(published["reference_date"]) == pd.Timestamp(reference_date)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def shares(
+    counts: pd.DataFrame, municipality_name: str | None = None, published: pd.Series | None = None
+) -> pd.DataFrame:
     """Add shares (%), deviations from the municipality (pp), location quotients and ranks.
 
     Added columns (unrounded float64, NaN where not computable):
@@ -89,9 +107,11 @@ def shares(counts: pd.DataFrame, municipality_name: str | None = None) -> pd.Dat
     the publication table: districts sorted by name (German order, umlauts as base letters), then one
     row for the whole municipality (``district`` = that name, ``district_id`` missing, counts =
     `municipality_totals`, deviation 0, location quotient 1, no rank), on a fresh RangeIndex.
+    ``published`` (see `municipality_totals`) makes the office's figure the municipality's, for the
+    total row and as the reference of deviations and quotients.
     """
     require_columns(counts, REQUIRED_COLUMNS)
-    totals = municipality_totals(counts)
+    totals = municipality_totals(counts, published)
     city = _add_shares(totals.to_frame().T.astype("Int64"))
     out = _add_comparison(_add_shares(counts.copy()), city)
     for column in _present_shares(out):
@@ -130,17 +150,30 @@ def changes(series: pd.DataFrame) -> pd.DataFrame:
     return _add_changes(_add_shares(series.copy()), by="district_id")
 
 
-def municipality_series(series: pd.DataFrame, municipality_name: str = TOTAL_LABEL) -> pd.DataFrame:
+def municipality_series(
+    series: pd.DataFrame, municipality_name: str = TOTAL_LABEL, published: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The municipality as a whole per Stichtag: summed counts, shares and changes.
 
     One row per ``reference_date`` (ascending) with ``district`` = ``municipality_name``,
     ``district_id`` missing, the count columns (sums with `municipality_totals` semantics), the share
-    columns and the change columns of `changes`.
+    columns and the change columns of `changes`. With ``published`` (``Store.published_totals``) the
+    office's figures replace the sums where a Stichtag has them, and two columns say where:
+    ``published_total_differs`` (bool: the published figure is not the districts' sum) and ``districts_population`` (that sum, Int64).
     """
     require_columns(series, ("population", "reference_date"))
     groups = series.groupby("reference_date", sort=True)
-    frame = pd.DataFrame({date: municipality_totals(group) for date, group in groups}).T.astype("Int64")
+    frame = pd.DataFrame(
+        {date: municipality_totals(group, published_for(published, date)) for date, group in groups}
+    ).T.astype("Int64")
     frame = frame.rename_axis("reference_date").reset_index()
+    if published is not None:
+        sums = groups["population"].sum(min_count=1).astype("Int64").to_numpy()
+        frame["districts_population"] = pd.array(sums, dtype="Int64")
+        frame["published_total_differs"] = (frame["population"] != frame["districts_population"]).fillna(
+            False
+        )
+        frame["published_total_differs"] = frame["published_total_differs"].astype(bool)
     frame.insert(0, "district", pd.Series([municipality_name] * len(frame), dtype="str"))
     frame.insert(0, "district_id", pd.Series([None] * len(frame), dtype="str"))
     return _add_changes(_add_shares(frame), by=None)

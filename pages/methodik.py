@@ -21,6 +21,16 @@ overview = pd.DataFrame(
     [{"Kennzahl": i.label, "Einheit": i.unit, "Berechnung": i.formula} for i in CATALOGUE.values()]
 )
 st.dataframe(overview, hide_index=True, width="stretch", height="content")
+st.markdown(
+    "**Gesamtzahlen der Stadt.** Enthält eine geladene Tabelle eine Gesamtzeile, zeigt das Dashboard "
+    "für die Stadt als Ganzes diese veröffentlichte Zahl, auch wenn sie von der Summe der Stadtteile "
+    "abweicht (etwa um Personen, die keinem Stadtteil zugeordnet werden können, oder durch Rundung und "
+    "Geheimhaltung); Anteile der Stadt und die Abweichungen der Stadtteile davon beziehen sich dann auf "
+    "die veröffentlichte Zahl. Die Abweichung steht als Hinweis im Importprotokoll; Abweichungen über "
+    "2 % der Gesamtzahl werden als fehlerhafte Datei abgelehnt. Ohne Gesamtzeile ist die Stadt die "
+    "Summe ihrer Stadtteile. Zeilen für Stadtbezirke werden als eigene Ebene gespeichert und nie ein "
+    "zweites Mal mitgezählt."
+)
 st.subheader("Einzelheiten, nach Datenquelle")
 for source in dict.fromkeys(i.source for i in CATALOGUE.values()):
     st.markdown(f"**{source}**")

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from charts import sentences as _sentences
 from charts.sentences import (
     FRACTIONS,
     comparison_sentence,
@@ -20,7 +21,6 @@ from charts.sentences import (
     segregation_sentence,
     share_phrase,
 )
-from charts import sentences as _sentences
 
 
 def _plain(function):
