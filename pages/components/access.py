@@ -12,6 +12,7 @@ import streamlit as st
 
 from charts.view import Source
 from data.bootstrap import ensure_database
+from data.errors import DataImportError
 from data.store import Store, default_db_path, file_stamp
 
 
@@ -23,10 +24,14 @@ def _open_store(path: str, stamp: tuple[int, int] | None) -> Store:
 def get_store(path: Path | None = None) -> Store:
     """The store of the configured database; builds the demo city on the very first start."""
     path = path or default_db_path()
-    if not path.exists():
-        with st.spinner("Erster Start: Die synthetische Demostadt „Musterstadt“ wird erzeugt …"):
-            ensure_database(path)
-    return _open_store(str(path), file_stamp(path))
+    try:
+        if not path.exists():
+            with st.spinner("Erster Start: Die synthetische Demostadt „Musterstadt“ wird erzeugt …"):
+                ensure_database(path)
+        return _open_store(str(path), file_stamp(path))
+    except (DataImportError, FileNotFoundError) as err:  # a broken database link: never a demo over it
+        st.error(f"Die Datenbank kann nicht geöffnet werden. {err}", icon=":material/database:")
+        st.stop()
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

@@ -175,3 +175,18 @@ def test_versions_lists_and_restore_is_logged_and_undone_by_restoring_back(db):
 def test_versions_of_a_database_without_any(tmp_path):
     done = cli("versions", db=tmp_path / "leer.duckdb")
     assert (done.code, done.out) == (0, f"Keine gesicherten Versionen neben {tmp_path / 'leer.duckdb'}.\n")
+
+
+def test_app_on_a_dangling_link_says_so_in_german_and_builds_nothing(db, monkeypatch):
+    from tests.apptest import open_app
+
+    gone = link_target(db)
+    (db.parent / gone).unlink()
+    left = files_beside(db)
+    at = open_app(monkeypatch, db, "pages/uebersicht.py")
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("Die Datenbank kann nicht geöffnet werden.")
+    assert f"verweist auf die Datei {gone}, die fehlt" in error.value
+    assert "python -m data restore" in error.value
+    assert files_beside(db) == left
