@@ -107,8 +107,21 @@ def share_map(
     if hidden_names and shapes is None:  # the map names them in its legend; the ranking leaves them out
         notes.append(hidden_note(hidden_names, f.level))
     data, hidden = _district_table(table, city, values["district_id"], key, f.level)
-    notes += notes_for(hidden, f.threshold)
+    notes += published_note(city, f) + notes_for(hidden, f.threshold)
     return ChartView(f"karte-{key}", title, figure, data, notes, source, hidden)
+
+
+def published_note(city: pd.Series | None, f: Filters) -> list[str]:
+    """Where the office's published total differs from the sum of the districts: say which is shown."""
+    if city is None or not bool(city.get("published_total_differs", False)):
+        return []
+    published, summed = city["population"], city["districts_population"]
+    return [
+        f"{f.municipality}: Gezeigt wird die veröffentlichte Gesamtzahl ({fmt_int(published)} "
+        f"Einwohner:innen). Die Summe der {plural(f.level)} ergibt {fmt_int(summed)} (Differenz "
+        f"{fmt_int(published - summed, signed=True)}), etwa durch Rundung, Geheimhaltung oder Personen ohne "
+        "Zuordnung zu einem Gebiet."
+    ]
 
 
 def _district_table(
@@ -408,5 +421,5 @@ def overview(src: Source, f: Filters, key: str, *, compact: bool = False) -> Ove
         key_figures(city, d_now, d_change, previous), change_note,
         overview_sentences(f.municipality, city, previous, d_now), chart, ranked, sentence,
         f"{indicator.label}, {scope}; Rang 1 = höchster Wert.", hidden_note(hidden, f.level) if hidden else None,
-        notes_for(bool(hidden), f.threshold),
+        published_note(city_row(src, f), f) + notes_for(bool(hidden), f.threshold),
     )  # fmt: skip

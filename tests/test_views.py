@@ -208,3 +208,19 @@ def test_map_table_keeps_keys_and_ends_with_the_published_municipality(tmp_path)
     written = _csv_table(csv_bytes(table, view.notes))
     assert written["Schlüssel"].tolist() == [*table["Schlüssel"].dropna(), ""], "leading zeros kept"
     assert written.loc[written["Schlüssel"] == "103", "Ausländer:innen"].tolist() == [""]
+
+
+def test_the_map_shows_the_published_total_and_says_where_it_differs(tmp_path):
+    real = Path(__file__).parent / "data" / "real_files" / "pop_total_differs.csv"
+    import_population(real, tmp_path / "t.duckdb", "Beispielstadt", STICHTAG)
+    store = Store(tmp_path / "t.duckdb")
+    try:
+        f = Filters("Beispielstadt", STICHTAG, store.reference_dates("Beispielstadt"))
+        view = share_map(Source(store), f, "foreigner_share_pct")
+    finally:
+        store.close()
+    city = view.table.iloc[-1]
+    assert (city["Stadtteil"], city["Einwohner:innen"], city["Ausländer:innen"]) == ("Beispielstadt", 2505, 300)
+    assert city["Ausländeranteil (%)"] == pytest.approx(300 / 2505 * 100)
+    note = next(n for n in view.notes if "veröffentlichte Gesamtzahl" in n)
+    assert "2.505 Einwohner:innen" in note and "ergibt 2.500 (Differenz +5)" in note
