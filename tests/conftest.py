@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from hypothesis import settings
 from streamlit.testing.v1 import app_test
 
 from tests.apptest import NavigationPagesManager
+
+# Property tests check behaviour, not speed (speed is measured in benchmarks/): on a loaded two-core CI
+# machine a single example may take longer than hypothesis's default 200 ms deadline.
+settings.register_profile("integrationsmonitor", deadline=None)
+settings.load_profile("integrationsmonitor")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
