@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from pages.components.formatting import fmt_date, fmt_int
 
+from charts.formatting import fmt_date, fmt_int
 from data.errors import DataImportError, ImportReport
 from data.store import Store, dry_run, link_target, take_notes
 
