@@ -1,7 +1,7 @@
 """Command line of the data layer; statistics offices script it, so it behaves exactly as documented.
 
     python -m data demo [--db PATH]
-    python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
+    python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--sheet NAME …] [--db PATH]
     python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--db PATH]
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
     python -m data import quota FILE [--db PATH]
@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     pop.add_argument("file", type=Path)
     pop.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT, falls die Datei keinen nennt")
     pop.add_argument("--municipality", help="Name der Kommune, z. B. Lünen")
+    pop.add_argument(
+        "--sheet",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="Blatt einer Arbeitsmappe; mehrfach angegeben wird jedes Blatt einzeln importiert",
+    )
     pop.add_argument(
         "--map",
         action="append",
@@ -163,7 +170,15 @@ def main(argv: list[str] | None = None) -> int:
             from data.population import import_population
 
             municipality = resolve_municipality(args.municipality, db_path, args.file)
-            report = import_population(args.file, db_path, municipality, args.date, mapping=dict(args.map))
+            reports = [
+                import_population(
+                    args.file, db_path, municipality, args.date, mapping=dict(args.map), sheet=s
+                )
+                for s in args.sheet or [None]
+            ]
+            for earlier in reports[:-1]:  # one import per sheet, each undoable on its own
+                print(earlier.render())
+            report = reports[-1]
         elif args.kind == "register":
             from data.register import import_register
 

@@ -320,6 +320,10 @@ def read_tables(
             raise DataImportError(
                 name, "Die Datei ist keine Textdatei (CSV) und keine Excel-Datei (XLSX, XLS, ODS)."
             )
+        if sheet is not None:
+            raise DataImportError(
+                name, f"Eine CSV-Datei hat keine Blätter; „{sheet}“ kann nicht gewählt werden."
+            )
         text, notes = decode_payload(payload, name)
         sheets = [("", _read_csv_text(text, name))]
     results = [
@@ -340,9 +344,37 @@ def read_tables(
     frames = []
     for i, (label, frame, found) in enumerate(tables):
         frame.attrs["sheet"] = label or None
-        frame.attrs["warnings"] = [*(notes if i == 0 else []), *found]
+        frame.attrs["reference_date"], stated = _stated_date(label, frame.attrs["title"])
+        frame.attrs["warnings"] = [*(notes if i == 0 else []), *stated, *found]
         frames.append(frame)
     return frames
+
+
+_TITLE_DATE = re.compile(r"(?<![0-9.])([0-3]?[0-9]\.[01]?[0-9]\.(19|20)[0-9]{2})(?![0-9])")
+
+
+def _stated_date(sheet: str, title: list[str]) -> tuple[date | None, list[Problem]]:
+    """The Stichtag a sheet name (`2020`, `31.12.2020`) or the title lines (one date) state, for importers
+    whose file has no Stichtag column; with a note saying where it came from."""
+    try:
+        found = parse_date(sheet) if sheet.strip() else None
+        source = f"dem Blattnamen „{sheet}“"
+    except ValueError:
+        found = None
+    if found is None:
+        dates = {m.group(1) for line in title for m in _TITLE_DATE.finditer(line)}
+        try:
+            found = parse_date(dates.pop()) if len(dates) == 1 else None
+        except ValueError:
+            found = None
+        source = "der Überschrift der Tabelle"
+    if found is None:
+        return None, []
+    note = (
+        f"Die Datei nennt in {source} den Stichtag {found:%d.%m.%Y}; er gilt, wo weder ein Stichtag "
+        "angegeben ist (--date) noch eine Spalte Stichtag oder Jahr einen nennt."
+    )
+    return found, [Problem(note, severity="warning")]
 
 
 def _looks_like_table(raw: pd.DataFrame, known: set[str] | None) -> bool:
@@ -432,7 +464,7 @@ _GENERIC = {
 }
 # literal characters and [0-9], not \\u or \\d/\\s: so pandas runs the pattern in pyarrow, not per cell
 _NUMBER_LIKE = "^[-−]?[0-9][0-9., \u00a0\u202f\u2009]*%?$"
-_SEPARATOR = re.compile(r"^[_=\-–—]{3,}$")
+_SEPARATOR = re.compile("^[-_=–—]{3,}$")
 _NOTE = re.compile(
     r"^(©|\(c\)|copyright\b|(quellen?|stand|datenstand|hinweise?|anmerkungen?|fu(ß|ss)noten?|"
     r"erläuterungen?|zeichenerklärung|legende)\s*:|(\*+|[¹²³]|\d{1,2}\)|\(\d{1,2}\))\s*\S)",
@@ -511,22 +543,24 @@ def _cut_notes(body: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if body.empty:
         return body, []
     filled = (body != "").sum(axis=1)
-    few = body[filled <= 2]
-    texts = {i: _row_text(few.loc[i].tolist()) for i in few.index}
-    cut = next((i for i, t in texts.items() if _SEPARATOR.match(t)), None)
-    wide = max(2, (body.shape[1] + 1) // 2)
-    if cut is not None and not (filled[body.index > cut] >= wide).any():
-        notes = [t for i, t in texts.items() if i > cut and t]
-        body = body[body.index < cut]
-    else:
-        notes = []
-    trailing = []
-    for i in reversed(body.index):
-        if i not in texts or not _NOTE.match(texts[i]):
+    separator = pd.Series(False, index=body.index)
+    for col in body.columns:
+        separator |= body[col].str.match(_SEPARATOR.pattern)
+    separator &= filled == 1
+    notes: list[str] = []
+    if separator.any():
+        cut = separator.idxmax()
+        after = body[body.index > cut]
+        if not (filled[after.index] >= max(2, (body.shape[1] + 1) // 2)).any():
+            notes = [_row_text(list(r)) for r in after.itertuples(index=False)]
+            body = body[body.index < cut]
+    trailing: list[tuple[int, str]] = []
+    for i in reversed(body.index):  # from the bottom, only as far as rows are notes
+        text = _row_text(body.loc[i].tolist()) if filled[i] <= 2 else ""
+        if not _NOTE.match(text):
             break
-        trailing.append(i)
-    notes = [texts[i] for i in reversed(trailing)] + notes
-    return body.drop(index=trailing), notes
+        trailing.insert(0, (i, text))
+    return body.drop(index=[i for i, _ in trailing]), [t for _, t in trailing] + notes
 
 
 def _header_problems(header: list[str], row: int, fields: dict[str, set[str]] | None) -> list[Problem]:

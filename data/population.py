@@ -408,10 +408,13 @@ def import_population(
     user: str | None = None,
     payload: bytes | None = None,
     mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Validate the file, then replace the snapshots it holds in one transaction."""
     path = Path(path)
-    districts, counts = validate_population(path, db_path, municipality, reference_date, payload, mapping)
+    districts, counts = validate_population(
+        path, db_path, municipality, reference_date, payload, mapping, sheet
+    )
     payload = payload if payload is not None else read_bytes(path)
     dates = sorted(set(counts["reference_date"]))
     with writing(db_path) as w:
@@ -440,7 +443,9 @@ def import_population(
         if detail_rows:
             replaced += f"; {detail_rows} Detailzeilen dieser Stichtage"
         w.finish_import(import_id, n, replaced)
-    return ImportReport("Bevölkerung", path.name, municipality, n, dates, replaced)
+    return ImportReport(
+        "Bevölkerung", path.name, municipality, n, dates, replaced, counts.attrs.get("warnings", [])
+    )
 
 
 def validate_population(
@@ -450,10 +455,12 @@ def validate_population(
     reference_date: date | None = None,
     payload: bytes | None = None,
     mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Everything an import checks, without writing: (districts, counts) or DataImportError."""
     payload = payload if payload is not None else read_bytes(path)
-    frame = read_table(path, payload, known=KNOWN_HEADERS)
+    frame = read_table(path, payload, known=KNOWN_HEADERS, sheet=sheet, fields=COUNT_ALIASES)
+    reference_date = reference_date or frame.attrs.get("reference_date")  # sheet name or title line
     districts, counts, problems = parse_population(frame, municipality, reference_date, mapping)
     if not problems:
         districts, counts, problems = resolve_districts(
@@ -461,4 +468,5 @@ def validate_population(
         )
     if problems:
         raise DataImportError(path, problems)
+    counts.attrs["warnings"] = frame.attrs.get("warnings", [])  # statistical signs read as empty, …
     return districts, counts

@@ -61,7 +61,8 @@ def test_genesis_export_with_title_signs_and_footer():
         "© IT.NRW, Düsseldorf, 2024",
         "Stand: 12.03.2024 / 14:22:07",
     ]
-    warnings = {(w.row, w.column): w.message for w in frame.attrs["warnings"]}
+    assert frame.attrs["reference_date"] == date(2023, 12, 31)  # "Stichtag: 31.12.2023" in the title
+    warnings = {(w.row, w.column): w.message for w in frame.attrs["warnings"] if w.row}
     assert set(warnings) == {(8, "Ausländer"), (9, "Migrationshintergrund"), (10, "Migrationshintergrund")}
     assert "geheim zu halten" in warnings[8, "Ausländer"]
     assert "nicht sinnvoll" in warnings[9, "Migrationshintergrund"]
@@ -70,7 +71,8 @@ def test_genesis_export_with_title_signs_and_footer():
 
 
 def test_genesis_export_imports_with_unknown_cells_empty(db_path):
-    import_population(REAL / "genesis_stadtteile_2023.csv", db_path, "Lünen", date(2023, 12, 31))
+    report = import_population(REAL / "genesis_stadtteile_2023.csv", db_path, "Lünen")
+    assert report.reference_dates == [date(2023, 12, 31)] and len(report.warnings) == 4
     store = Store(db_path)
     try:
         counts = store.population("Lünen").set_index("district")
@@ -216,6 +218,34 @@ def test_several_sheets_are_never_silently_reduced_to_the_first(tmp_path):
         read_table(src, known=KNOWN_HEADERS, sheet="2021")
 
 
+def test_cli_imports_each_named_sheet_with_the_stichtag_it_states(tmp_path, capsys):
+    from data.__main__ import main
+
+    src = _workbook(tmp_path / "jahre.xlsx", [2019, 2020])
+    call = [
+        "import",
+        "population",
+        str(src),
+        "--municipality",
+        "Teststadt",
+        "--db",
+        str(tmp_path / "m.duckdb"),
+    ]
+    assert main(call) == 1
+    assert "„2019“, „2020“" in capsys.readouterr().err
+    assert main([*call, "--sheet", "2019", "--sheet", "2020"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("2 Zeilen importiert") == 2 and "Stichtag 31.12.2020" in out
+    assert 'Zeile 7, Spalte "Ausländer:innen": „x“ bedeutet' in out  # warnings reach the planner
+    store = Store(tmp_path / "m.duckdb")
+    try:
+        population = store.population("Teststadt")
+    finally:
+        store.close()
+    by_date = population.groupby("reference_date")["population"].sum()
+    assert by_date.tolist() == [1500, 3000]
+
+
 def test_old_xls_and_ods_are_read(tmp_path):
     xlwt = pytest.importorskip("xlwt")
     rows = [["Einwohner nach Stadtteilen", None, None], [None] * 3, ["Stadtteil", "Einwohner", "Ausländer"]]
@@ -271,6 +301,7 @@ def test_title_footer_and_padding_do_not_change_the_table(rows, title, footer, p
         assert [parse_count(v) for v in got[col]] == [parse_count(v) for v in expected[col]]
 
 
+@settings(deadline=None)
 @given(
     st.lists(
         st.one_of(
