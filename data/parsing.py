@@ -142,6 +142,7 @@ def decode_text(payload: bytes, file_name: str) -> str:
     return text
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -156,9 +157,10 @@ def decode_payload(payload: bytes, file_name: str) -> tuple[str, list[Problem]]:
         return payload.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         pass
-    text = payload.decode("utf-8", errors="surrogateescape")
-    bad = [m.start() for m in re.finditer("[\udc80-\udcff]", text)]
-    if len(_UTF8_SEQUENCE.findall(payload)) >= len(bad):
+    sequences = _UTF8_SEQUENCE.findall(payload)
+    if len(sequences) >= len(_NON_ASCII.findall(payload)) - sum(map(len, sequences)):  # mostly UTF-8
+        text = payload.decode("utf-8", errors="surrogateescape")
+        bad = [m.start() for m in re.finditer("[\udc80-\udcff]", text)]
         raise DataImportError(file_name, _mixed_encoding_problems(text, bad))
     try:
         return payload.decode("cp1252"), []
@@ -326,12 +328,12 @@ def read_tables(
             )
         text, notes = decode_payload(payload, name)
         sheets = [("", _read_csv_text(text, name))]
-    results = [
-        (label, *_table_from_cells(raw, known, fields))
-        if len(sheets) == 1 or _looks_like_table(raw, known)
-        else (label, None, [])
-        for label, raw in sheets
-    ]
+    several, results = len(sheets) > 1, []
+    while sheets:  # each grid is let go once its table is made
+        label, raw = sheets.pop(0)
+        table = not several or _looks_like_table(raw, known)
+        results.append((label, *_table_from_cells(raw, known, fields)) if table else (label, None, []))
+        del raw
     problems = [p for _, _, found in results for p in found if p.severity == "error"]
     if problems:
         raise DataImportError(name, problems)
@@ -420,6 +422,9 @@ def _read_workbook(payload: bytes, name: str, sheet: str | None) -> list[tuple[s
     return out
 
 
+CSV_CHUNK_ROWS = 100_000
+
+
 def _read_csv_text(text: str, name: str) -> pd.DataFrame:
     """All records as text, fast (pandas' C parser); ragged title and note lines are padded."""
     if not text.strip():
@@ -427,10 +432,12 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
     sep = sniff_delimiter(text)
     lines = text[:200_000].splitlines()[:200]
     width = max((len(r) for r in csv.reader(lines, delimiter=sep)), default=1)
+    data = text.encode("utf-8")  # io.StringIO would hold 4 bytes a character
     for _ in range(8):
         try:
-            return pd.read_csv(
-                io.StringIO(text),
+            # in chunks: the parser makes a Python string per cell before they become one Arrow column
+            with pd.read_csv(
+                io.BytesIO(data),
                 sep=sep,
                 header=None,
                 names=range(width),
@@ -439,6 +446,11 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
                 na_filter=False,
                 skip_blank_lines=False,
                 engine="c",
+                chunksize=CSV_CHUNK_ROWS,
+            ) as reader:
+                chunks = list(reader)
+            return (
+                pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
             )
         except pd.errors.ParserError as err:
             more = re.search(r"saw (\d+)", str(err))
@@ -478,7 +490,8 @@ def _table_from_cells(
     raw: pd.DataFrame, known: set[str] | None, fields: dict[str, set[str]] | None
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Find header, title, description row and notes in a grid of text; the frame and its problems."""
-    raw = raw.apply(lambda col: col.str.strip())
+    for col in raw.columns:  # in place, one column at a time: a big file is not held twice
+        raw[col] = raw[col].str.strip()
     filled = (raw != "").sum(axis=1)
     if raw.empty or not filled.any():
         return None, []
