@@ -143,6 +143,12 @@ def decode_text(payload: bytes, file_name: str) -> str:
 
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+# Encodings an old export may come in when it is neither UTF-8 nor Windows-1252 (DOS, Mac, ISO, Polish …)
+DETECTED_ENCODINGS = ("cp850", "cp437", "mac_roman", "iso8859_15", "cp1250", "iso8859_2")
+# What a German municipal table holds beyond ASCII and Latin-1; a decoding that yields anything else
+# (`ƒmƒ‹ƒg`, box drawing, CJK) was the wrong one
+PLAUSIBLE_LETTERS = "œŒšŠžŽčČćĆłŁńŃśŚźŹżŻąĄęĘğĞışŞİ€„“”‚‘’–—…•‰™\u202f\u2009"
+_ODD_CHARACTER = re.compile(f"[^\\x00-\\x7f\u00a0-\u00ff{PLAUSIBLE_LETTERS}]")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -163,25 +169,40 @@ def decode_payload(payload: bytes, file_name: str) -> tuple[str, list[Problem]]:
         bad = [m.start() for m in re.finditer("[\udc80-\udcff]", text)]
         raise DataImportError(file_name, _mixed_encoding_problems(text, bad))
     try:
-        return payload.decode("cp1252"), []
+        text = payload.decode("cp1252")
     except UnicodeDecodeError:
-        pass
+        text = ""
+    odd = _ODD_CHARACTER.search(text) if text else None
+    if text and odd is None:
+        return text, []
     from charset_normalizer import from_bytes
 
-    best = from_bytes(payload[:1_000_000]).best()
+    best = from_bytes(payload[:1_000_000], cp_isolation=list(DETECTED_ENCODINGS)).best()
     if best is not None:
         try:
-            text = payload.decode(best.encoding)
+            detected = payload.decode(best.encoding)
         except (UnicodeDecodeError, LookupError):
-            pass
-        else:
-            return text, [
+            detected = ""
+        if detected and _ODD_CHARACTER.search(detected) is None:
+            return detected, [
                 Problem(
                     f"Die Datei ist weder UTF-8 noch Windows-1252 kodiert; sie wurde als {best.encoding} "
                     "gelesen (erkannt). Bitte Umlaute in Namen und Überschriften prüfen.",
                     severity="warning",
                 )
             ]
+    if odd is not None:
+        raise DataImportError(
+            file_name,
+            [
+                Problem(
+                    f"Als Windows-1252 gelesen stünde hier das Zeichen „{odd.group()}“, das in einer Tabelle "
+                    "einer Kommune nicht vorkommt: Die Kodierung der Datei ist nicht sicher zu erkennen. "
+                    "Bitte die Datei als UTF-8 speichern.",
+                    row=text.count("\n", 0, odd.start()) + 1,
+                )
+            ],
+        )
     raise DataImportError(
         file_name, "Die Datei ist weder UTF-8 noch Windows-1252 kodiert und kann nicht gelesen werden."
     )
@@ -328,6 +349,8 @@ def read_tables(
             )
         text, notes = decode_payload(payload, name)
         sheets = [("", _read_csv_text(text, name))]
+        if notes and known:  # a detected encoding: a header it garbled must not silently match nothing
+            fields = {**(fields or {}), _GUESSED: known}
     several, results = len(sheets) > 1, []
     while sheets:  # each grid is let go once its table is made
         label, raw = sheets.pop(0)
@@ -576,6 +599,9 @@ def _cut_notes(body: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return body.drop(index=[i for i, _ in trailing]), [t for _, t in trailing] + notes
 
 
+_GUESSED = "_encoding_detected"  # key in `fields`: the headers of a detected encoding must be known ones
+
+
 def _header_problems(header: list[str], row: int, fields: dict[str, set[str]] | None) -> list[Problem]:
     """Duplicate headers, headers of one field, and headers garbled by a wrong encoding: refused."""
     problems = []
@@ -602,7 +628,21 @@ def _header_problems(header: list[str], row: int, fields: dict[str, set[str]] | 
                     row,
                 )
             )
-    for aliases in (fields or {}).values():
+    guessed = (fields or {}).get(_GUESSED, set())
+    for i, h in enumerate(header):
+        if guessed and not h.isascii() and normalise_header(h) not in guessed:
+            problems.append(
+                Problem(
+                    f"Die Überschrift „{h}“ ist in der erkannten Kodierung gelesen und passt zu keiner "
+                    "bekannten Spalte; ob sie richtig gelesen ist, lässt sich nicht prüfen. Bitte die Datei "
+                    "als UTF-8 speichern.",
+                    row,
+                    column_letter(i),
+                )
+            )
+    for field, aliases in (fields or {}).items():
+        if field == _GUESSED:
+            continue
         same = [i for i, h in enumerate(header) if normalise_header(h) in aliases]
         if len(same) > 1 and len({normalise_header(header[i]) for i in same}) > 1:
             names = " und ".join(f"„{header[i]}“" for i in same)

@@ -110,6 +110,22 @@ def test_utf16_export_from_excel_is_read():
     assert frame["Stadtteil"].tolist() == ["Nord", "Süd"]
 
 
+def test_an_old_dos_export_is_decoded_by_detection_with_a_warning():
+    text = "Stadtteil;Einwohner;Ausländer\nLünen-Süd;1;1\nBrünninghausen;2;1\nÖstrich;4;1\n"
+    frame = read_table(Path("dos.csv"), text.encode("cp850"), known=KNOWN_HEADERS)
+    assert frame["Stadtteil"].tolist() == ["Lünen-Süd", "Brünninghausen", "Östrich"]
+    assert "Ausländer" in frame.columns
+    assert any("weder UTF-8 noch Windows-1252" in w.message for w in frame.attrs["warnings"])
+
+
+def test_a_detected_encoding_may_not_garble_a_header_unnoticed():
+    text = "Stadtteil;Einwohner;Größe der Fläche\nLünen-Süd;1;1\nBrünninghausen;2;1\n"
+    assert "Größe der Fläche“ ist in der erkannten Kodierung gelesen" in _refused(text.encode("cp850"))
+    # single-byte encodings cannot be told apart for sure: what is read by detection always says so
+    frame = read_table(Path("x.csv"), "Stadtteil;Einwohner\nノルト;1\n".encode("shift_jis"))
+    assert "als cp437 gelesen (erkannt)" in frame.attrs["warnings"][0].message
+
+
 # --- no silent damage (issue 12) ------------------------------------------------------------------------
 
 
