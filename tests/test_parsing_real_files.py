@@ -126,6 +126,22 @@ def test_a_detected_encoding_may_not_garble_a_header_unnoticed():
     assert "als cp437 gelesen (erkannt)" in frame.attrs["warnings"][0].message
 
 
+def test_big_files_are_read_in_chunks_with_the_same_result(monkeypatch):
+    import data.parsing
+
+    text = "Titel der Tabelle\nStadtteil;Einwohner;Ausländer\n"
+    text += "".join(f"Teil {i};{i} 000;{i}\n" for i in range(1, 40)) + "Teil 40;1;1;;;\nQuelle: Stadt\n"
+    whole = _read(text)
+    monkeypatch.setattr(data.parsing, "CSV_CHUNK_ROWS", 7)
+    chunked = _read(text)  # the wider line 42 sits in a later chunk than the sample
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert list(chunked.index) == list(range(3, 43)) and chunked.attrs["notes"] == ["Quelle: Stadt"]
+
+
+def test_a_sheet_cannot_be_chosen_in_a_csv_file():
+    assert "keine Blätter" in _refused(b"Stadtteil;Einwohner\nNord;1\n", sheet="2020")
+
+
 # --- no silent damage (issue 12) ------------------------------------------------------------------------
 
 
