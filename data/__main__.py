@@ -1,7 +1,8 @@
 """Command line of the data layer; statistics offices script it, so it behaves exactly as documented.
 
     python -m data demo [--db PATH]
-    python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--level gemeinde] [--db PATH]
+    python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--level gemeinde]
+                                     [--sheet NAME …] [--db PATH]
     python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--layer L]
                                      [--db PATH]
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
@@ -75,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     pop.add_argument("file", type=Path)
     pop.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT, falls die Datei keinen nennt")
     pop.add_argument("--municipality", help="Name der Kommune, z. B. Lünen")
+    pop.add_argument(
+        "--sheet",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="Blatt einer Arbeitsmappe; mehrfach angegeben wird jedes Blatt einzeln importiert",
+    )
     pop.add_argument(
         "--map",
         action="append",
@@ -199,9 +207,15 @@ def main(argv: list[str] | None = None) -> int:
             from data.population import import_population
 
             municipality = resolve_municipality(args.municipality, db_path, args.file)
-            report = import_population(
-                args.file, db_path, municipality, args.date, mapping=dict(args.map), level=args.level
-            )
+            reports = [
+                import_population(
+                    args.file, db_path, municipality, args.date, mapping=dict(args.map), level=args.level, sheet=s
+                )
+                for s in args.sheet or [None]
+            ]
+            for earlier in reports[:-1]:  # one import per sheet, each undoable on its own
+                print(earlier.render())
+            report = reports[-1]
         elif args.kind == "register":
             from data.register import import_register
 

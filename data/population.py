@@ -730,10 +730,11 @@ def import_population(
     payload: bytes | None = None,
     mapping: dict[str, str] | None = None,
     level: str = STADTTEIL,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Validate the file, then replace the snapshots it holds — every Stichtag — in one transaction."""
     path = Path(path)
-    table = validate_population(path, db_path, municipality, reference_date, payload, mapping, level)
+    table = validate_population(path, db_path, municipality, reference_date, payload, mapping, level, sheet)
     payload = payload if payload is not None else read_bytes(path)
     counts = table.counts
     dates = sorted(set(counts["reference_date"]))
@@ -779,14 +780,18 @@ def validate_population(
     payload: bytes | None = None,
     mapping: dict[str, str] | None = None,
     level: str = STADTTEIL,
+    sheet: str | None = None,
 ) -> PopulationTable:
     """Everything an import checks, without writing: the table to store (with its warnings), or
     DataImportError listing every problem of the file."""
     payload = payload if payload is not None else read_bytes(path)
-    frame = read_table(path, payload, known=KNOWN_HEADERS)
+    frame = read_table(path, payload, known=KNOWN_HEADERS, sheet=sheet, fields=COUNT_ALIASES)
+    reference_date = reference_date or frame.attrs.get("reference_date")  # sheet name or title line
     table = parse_population(
         frame, municipality, reference_date, mapping, known_districts(db_path, municipality), level
     )
+    # what the reader noticed (statistical signs read as empty, an encoding, skipped sheets) comes first
+    table = dataclasses.replace(table, problems=[*frame.attrs.get("warnings", []), *table.problems])
     if not table.errors:
         table = keep_stored_measures(table, db_path, municipality)
     if table.errors:

@@ -141,7 +141,7 @@ def test_random_bytes_never_give_a_traceback(tmp_path, payload):
         assert "zufall.csv" in str(err)
 
 
-@given(n=st.integers(min_value=0, max_value=10**12))
+@given(n=st.integers(min_value=0, max_value=10**8))  # above: no plausible count (parsing.MAX_COUNT)
 def test_parse_count_reads_every_german_spelling(n):
     dotted = f"{n:,}".replace(",", ".")
     spaced = f"{n:,}".replace(",", " ")
