@@ -67,8 +67,12 @@ FACT_TABLES = ("population", "population_detail", "allocations", "quotas", "occu
 
 
 def _contents(version: Path) -> str:
-    """Municipalities with their number of rows (all fact tables), e.g. "Lünen 13, Musterstadt 2.412"."""
-    counts = " UNION ALL ".join(f"SELECT municipality FROM {t}" for t in FACT_TABLES)
+    """Municipalities with their number of rows (all fact tables), e.g. "Lünen 13, Musterstadt 2.412";
+    a published total row (population, district_id '') is not an area and not counted."""
+    counts = " UNION ALL ".join(
+        f"SELECT municipality FROM {t}" + (" WHERE district_id <> ''" if t == "population" else "")
+        for t in FACT_TABLES
+    )
     con = duckdb.connect(str(version), read_only=True)
     try:
         rows = con.execute(

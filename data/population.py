@@ -359,8 +359,11 @@ def parse_population(
     for day in by_day.values():
         problems += _find_levels(day, known, fields, level)
     _assign_ids(records, known, cols, level, upper, problems)
+    # totals are compared only when every row could be read: a sum without the unreadable rows would
+    # report differences that are not in the file
+    complete = not any(p.severity == "error" for p in row_problems)
     for day in by_day.values():
-        problems += _check_day(day, cols)
+        problems += _check_day(day, cols, compare=complete)
     problems += _check_keys(records, cols)
     districts = _districts(records, cols)
     problems += _check_boundaries(districts, known, cols)
@@ -551,8 +554,9 @@ def _assign_ids(
             r["parent"] = ids[id(parent)]
 
 
-def _check_day(day: list[dict], cols: _Columns) -> list[Problem]:
-    """One Stichtag: no district twice, the total and each upper row against the rows below them."""
+def _check_day(day: list[dict], cols: _Columns, compare: bool = True) -> list[Problem]:
+    """One Stichtag: no district twice, the total and each upper row against the rows below them
+    (with `compare`)."""
     problems = []
     kept = [r for r in day if not r.get("skip")]
     seen: dict[str, dict] = {}
@@ -567,6 +571,8 @@ def _check_day(day: list[dict], cols: _Columns) -> list[Problem]:
                 )
             )
         seen.setdefault(r["id"], r)
+    if not compare:
+        return problems
     bottoms = [r for r in kept if r["hint"] not in ("upper", "total")]
     total = seen.get(TOTAL_KEY)
     if total is not None:

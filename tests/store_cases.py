@@ -35,11 +35,11 @@ def import_year(db: Path, year: int) -> Run:
 
 
 def stichtage(db: Path) -> dict[str, int]:
-    """What the database holds: Stichtag (ISO) → number of population rows, read from the real file."""
+    """What the database holds: Stichtag (ISO) → number of district rows (not the published total), read from the real file."""
     target = db.resolve()
     con = duckdb.connect(str(target), read_only=True)
     try:
-        rows = con.execute("SELECT reference_date, count(*) FROM population GROUP BY 1 ORDER BY 1").fetchall()
+        rows = con.execute("SELECT reference_date, count(*) FROM population WHERE district_id <> '' GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
     return {d.isoformat(): n for d, n in rows}

@@ -209,7 +209,8 @@ def test_editor_uploads_a_register_extract_file(server, browser, requests_seen):
     page.get_by_text("Datei geprüft: 13 Zeilen").wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "daten_laden_geprueft.png"), full_page=True)
     page.get_by_role("button", name="Jetzt importieren").click()
-    page.get_by_text("13 Zeilen importiert").wait_for(timeout=30_000)
+    page.get_by_text("Importiert aus").wait_for(timeout=30_000)
+    assert "Lünen, Stichtag 31.12.2020, Ebene Stadtteil, 13 Zeilen." in page.get_by_text("Importiert aus").inner_text()
     page.screenshot(path=str(ARTIFACTS / "daten_laden_importiert.png"), full_page=True)
     page.close()
     # the new municipality is there for every reader, with the published figures
