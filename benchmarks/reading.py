@@ -1,4 +1,4 @@
-"""`python -m benchmarks.reading [--mb 45]`: how fast the shared reader reads a big published CSV.
+"""`python -m benchmarks.reading [--mb 45]`: how fast a big published CSV is read and imported.
 
 The file is written as a statistics portal publishes it (title lines, `;`, keys with leading zeros,
 indented names, counts padded and with spaces as thousands separators, the signs `.` `-` `x`, a footer)
@@ -28,6 +28,17 @@ print(len(frame), len(frame.attrs["warnings"]), time.perf_counter() - started)
 import resource
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
+IMPORT = """
+import time, tempfile
+from pathlib import Path
+from data.population import import_population
+started = time.perf_counter()
+with tempfile.TemporaryDirectory() as work:
+    report = import_population({path!r}, Path(work) / "b.duckdb", "Großstadt")
+print(report.rows, len(report.warnings), time.perf_counter() - started)
+import resource
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
 BASELINE = "import resource, data.parsing, data.population\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
 
 
@@ -45,14 +56,16 @@ def published_csv(path: Path, megabytes: float, seed: int = 5, chunk: int = 50_0
         out.write("Schlüssel;Stadtteil;Stichtag;Einwohner;Ausländer;Migrationshintergrund\n")
         for start in range(0, rows, chunk):
             n = min(chunk, rows - start)
-            district = rng.integers(0, 5000, n)
+            index = np.arange(start, start + n)
+            district, year = index // 25 + 1, index % 25  # every Stadtteil once per Stichtag: a valid table
             population = rng.integers(0, 60_000, n)
             foreigners = (population * rng.random(n) * 0.4).astype(int)
             signs = rng.choice(np.array(["", ".", "-", "x"], dtype=object), n, p=[0.97, 0.01, 0.01, 0.01])
             out.writelines(
-                f"0597802{d:04d};  Stadtteil {d:04d};31.12.{2000 + d % 25};{p};{s or f};{m}\n"
-                for d, p, f, m, s in zip(
+                f"{d:06d};  Stadtteil {d:06d};31.12.{2000 + y};{p};{s or f};{m}\n"
+                for d, y, p, f, m, s in zip(
                     district.tolist(),
+                    year.tolist(),
                     spaced(population),
                     spaced(foreigners),
                     spaced(foreigners * 2),
@@ -84,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             f"| read_table, published CSV | {size / 1024 / 1024:.1f} MB, {int(rows)} rows, {warnings} warnings "
             f"| {float(seconds):.1f} s (process {wall:.1f} s) | peak {float(peak_mb):.0f} MB "
             f"(interpreter + imports {float(base_mb):.0f} MB) |"
+        )
+        (rows, warnings, seconds, peak_mb), wall = _run(IMPORT.format(path=str(path)))
+        print(
+            f"| import_population (check, all Stichtage, write) | {size / 1024 / 1024:.1f} MB, {int(rows)} rows, "
+            f"{warnings} warnings | {float(seconds):.1f} s (process {wall:.1f} s) | peak {float(peak_mb):.0f} MB |"
         )
     return 0
 

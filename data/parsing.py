@@ -17,6 +17,7 @@ file, row and column.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -53,7 +54,12 @@ _DECIMAL = re.compile(r"^\d+([.,]\d+)?$")
 
 def normalise_header(text: str) -> str:
     """`Einwohner:innen` → `einwohnerinnen`, `Ausländer*innen` → `auslaenderinnen`."""
-    text = str(text).strip().lower()
+    return _normalised(str(text))
+
+
+@functools.lru_cache(maxsize=65_536)  # names repeat in long tables (one row per district and year)
+def _normalised(text: str) -> str:
+    text = text.strip().lower()
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(src, dst)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -387,12 +388,13 @@ def _read_rows(
     """One record per data row, with its level hint; notes under the table are skipped."""
     total_names = TOTAL_NAMES | {normalise_name(municipality), normalise_name(f"Stadt {municipality}")}
     records, problems, unknown_levels = [], [], {}
-    for row_no, row in frame.iterrows():
+    # plain dicts, not frame.iterrows(): a pandas Series per row costs milliseconds (and deep-copies attrs)
+    for row_no, row in zip(frame.index, frame.to_dict("records"), strict=True):
         name = str(row[cols.name]).strip()
         key = str(row[cols.key]).strip() if cols.key else ""
         cells = [str(row[c]).strip() for c in cols.counts.values()]
         if not key and not any(cells) and (not name or name.lower().startswith(NOTE_STARTS)):
-            text = next((str(v).strip() for v in row if str(v).strip()), "")
+            text = next((str(v).strip() for v in row.values() if str(v).strip()), "")
             problems.append(_warning(f"Zeile ohne Gebiet und Zahlen übersprungen („{text[:60]}“).", row_no))
             continue
         number, rest = split_number(name)
@@ -422,7 +424,7 @@ def _read_rows(
         for col in (cols.date, cols.year):
             if col and str(row[col]).strip():
                 try:
-                    rec["reference_date"] = parse_date(row[col])
+                    rec["reference_date"] = _date(str(row[col]).strip())
                 except ValueError as err:
                     problems.append(Problem(str(err), row_no, col))
         if rec["reference_date"] is None:
@@ -453,6 +455,11 @@ def _read_rows(
             )
         )
     return records, problems
+
+
+@functools.lru_cache(maxsize=4_096)  # a long table repeats a few Stichtage on every row
+def _date(text: str) -> date | None:
+    return parse_date(text)
 
 
 def _find_levels(day: list[dict], known: pd.DataFrame, fields: list[str], level: str) -> list[Problem]:
@@ -679,7 +686,7 @@ def _check_boundaries(districts: pd.DataFrame, known: pd.DataFrame, cols: _Colum
     return problems
 
 
-def _check_row(rec: dict, cols: _Columns, row: pd.Series, row_no: int) -> list[Problem]:
+def _check_row(rec: dict, cols: _Columns, row: dict, row_no: int) -> list[Problem]:
     problems = []
     pop, fo, mh = rec.get("population"), rec.get("foreigners"), rec.get("migration_background")
     if pop is not None and fo is not None and fo > pop:

@@ -11,6 +11,7 @@ a level column or a name like "Stadtbezirk Mitte" (already in `hint`), the key s
 
 from __future__ import annotations
 
+import functools
 import re
 
 from data.parsing import normalise_name
@@ -22,8 +23,12 @@ _AND = re.compile(r"(?<![^\W\d_])u\.\s*|\s+[&+]\s+|(?<![^\W\d_])u(?![^\W\d_])", 
 
 def match_key(name: str) -> str:
     """The name as names are compared: `Nord - West`, `nord-west`, `Nord u. West`, `Nord & West` alike."""
-    text = _AND.sub(" und ", str(name))
-    return normalise_name(text)
+    return _match_key(str(name))
+
+
+@functools.lru_cache(maxsize=65_536)  # names repeat in long tables (one row per district and year)
+def _match_key(name: str) -> str:
+    return normalise_name(_AND.sub(" und ", name))
 
 
 def tidy_name(name: str) -> str:
@@ -63,16 +68,22 @@ def key_structure(recs: list[dict]) -> bool:
     if not short or any(r["hint"] == "upper" for r in long) or any(r["hint"] == "bottom" for r in short):
         return False
 
-    def parent_of(s: str, candidates: list[dict]) -> dict | None:
-        above = [c for c in candidates if s != sig[id(c)] and s.startswith(sig[id(c)])]
-        return max(above, key=lambda c: len(sig[id(c)]), default=None)
+    by_sig: dict[str, dict] = {}
+    for c in short:
+        by_sig.setdefault(sig[id(c)], c)
 
-    if any(parent_of(sig[id(r)], short) is None for r in long):
+    def parent_of(s: str) -> dict | None:
+        """The short row whose key is the longest proper prefix of `s` (a dictionary look-up per
+        prefix: thousands of districts over 25 Stichtage stay fast)."""
+        return next((by_sig[s[:k]] for k in range(len(s) - 1, 0, -1) if s[:k] in by_sig), None)
+
+    if any(parent_of(sig[id(r)]) is None for r in long):
         return False
-    if any(not any(sig[id(r)].startswith(sig[id(s)]) for r in long) for s in short):
+    prefixes = {sig[id(r)][:k] for r in long for k in range(1, len(sig[id(r)]) + 1)}
+    if any(sig[id(s)] not in prefixes for s in short):
         return False
     for r in recs:
-        parent = parent_of(sig[id(r)], short)
+        parent = parent_of(sig[id(r)])
         r["parent"] = parent["key"] if parent else None
         if r in short:
             r["hint"] = r["hint"] or "upper"
