@@ -19,7 +19,6 @@ No Streamlit here. Export only figures built from public (disclosure-controlled)
 from __future__ import annotations
 
 import re
-import textwrap
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -30,6 +29,8 @@ import kaleido
 import plotly.graph_objects as go
 import plotly.io as pio
 from choreographer.browsers.chromium import Chromium
+
+from charts.labels import fit_category_axis, thin_map_labels, wrap_to_width
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 #: plotly.js appends "world_110m.json" / "world_50m.json" to this
@@ -100,35 +101,49 @@ def export_figure(
     fig: go.Figure, size: ExportSize = BEAMER, notes: Iterable[str] = (), source: str | None = None
 ) -> go.Figure:
     """A copy of the figure laid out for `size`, with the notes (and `source`, if the figure has no
-    source line yet) written under the chart."""
+    source line yet) written under the chart, and room for every label (`charts.labels`): axes
+    push the margins out (automargin), bar names are wrapped and the left margin is measured from the
+    longest, overlapping map names are left out; what the image cannot show is said in a note."""
     out = go.Figure(fig)
-    base = out.layout.font.size or 13
-    note_size = max(9, base - 2)
+    out.update_layout(width=size.width, height=size.height, autosize=False)
+    out.update_xaxes(automargin=True)
+    out.update_yaxes(automargin=True)
+    label_left, label_notes = fit_category_axis(out, size.height)
+    note_size = max(9, (out.layout.font.size or 13) - 2)
+    line_px = note_size * 1.3
     annotations = list(out.layout.annotations or [])
     source_note = next((a for a in annotations if str(a.text or "").startswith("Quelle")), None)
     margin_b = out.layout.margin.b if out.layout.margin.b is not None else 56
+    margin_l = max(out.layout.margin.l or 0, label_left)
     shift = source_note.yshift if source_note is not None and source_note.yshift is not None else -38
+    # notes start at the plot area's left edge (paper x = 0), right of the axis labels
+    room = size.width - margin_l - (0 if label_left else 70) - 16
     if source_note is None and source:
-        out.add_annotation(
+        source_note = out.add_annotation(
             text=source, xref="paper", yref="paper", x=0, y=0, yshift=shift, xanchor="left",
             yanchor="top", showarrow=False, font={"size": note_size, "color": NOTE_COLOUR},
-        )  # fmt: skip
-    # notes start at the plot area's left edge (paper x = 0), which may sit well right of the image's
-    chars = max(40, int(size.width * 0.75 / (note_size * 0.56)))
-    lines = [line for note in notes for line in textwrap.wrap(str(note), chars)]
-    extra = 0
-    if lines:
-        line_px = note_size * 1.3
-        out.add_annotation(
-            text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, yshift=shift - line_px * 1.2,
-            xanchor="left", yanchor="top", align="left", showarrow=False,
-            font={"size": note_size, "color": NOTE_COLOUR},
-        )  # fmt: skip
-        extra = round(line_px * (len(lines) + 0.6))
+        ).layout.annotations[-1]  # fmt: skip
+    source_lines = 1
+    if source_note is not None and "<br>" not in str(source_note.text):
+        wrapped = wrap_to_width(str(source_note.text), note_size, room)
+        source_note.text, source_lines = "<br>".join(wrapped), len(wrapped)
+    lines = [line for note in [*notes, *label_notes] for line in wrap_to_width(str(note), note_size, room)]
+
+    def notes_height(count: int) -> int:
+        return round(line_px * (source_lines - 1 + (count + 0.6 if count else 0)))
+
     margin_r = max(out.layout.margin.r or 0, 48)  # room for value labels outside the longest bar
-    out.update_layout(
-        width=size.width, height=size.height, margin={"b": margin_b + extra, "r": margin_r}, autosize=False
-    )
+    # map names are placed for the map as large as it is drawn once a note on them is added, too
+    out.update_layout(margin={"b": margin_b + notes_height(len(lines) + 2), "r": margin_r, "l": margin_l})
+    for note in thin_map_labels(out, size.width, size.height):
+        lines += wrap_to_width(note, note_size, room)
+    if lines:
+        out.add_annotation(
+            text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0,
+            yshift=shift - line_px * (source_lines + 0.2), xanchor="left", yanchor="top", align="left",
+            showarrow=False, font={"size": note_size, "color": NOTE_COLOUR},
+        )  # fmt: skip
+    out.update_layout(margin={"b": margin_b + notes_height(len(lines))})
     return out
 
 

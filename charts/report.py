@@ -1,5 +1,9 @@
 """Sitzungsbericht: the key charts, a table per chart and the methodology notes, as PPTX or PDF.
 
+Made to be attached to a Vorlage as it is: a title page (municipality, Stichtag, Stadtteile, date of
+creation), contents, header and footer with page numbers, every chart with its whole table (paged
+over several pages or slides, never cut), document language, title, author and alt text per image.
+
 A selection of the same `ChartView`s the pages show (`charts.population_views`), always in the public
 view: a reader of a Vorlage never sees a count below the threshold, and the report withholds exactly
 what the pages withhold. No Streamlit here: the page `pages/bericht.py` and the CLI
@@ -9,8 +13,9 @@ what the pages withhold. No Streamlit here: the page `pages/bericht.py` and the 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -42,11 +47,19 @@ class Report:
     charts: list[ChartView]  # only charts a reader may see: the views the pages show
     methodology: list[tuple[str, str]]
     withheld: list[str] = field(default_factory=list)  # why a chart of the pages is not in the report
+    created: datetime = field(default_factory=lambda: datetime.now().astimezone())
+
+    @property
+    def where(self) -> str:
+        return ", ".join(self.districts) if self.districts else "alle Stadtteile"
+
+    @property
+    def created_text(self) -> str:
+        return f"erstellt am {fmt_date(self.created.date())}"
 
     @property
     def subtitle(self) -> str:
-        where = ", ".join(self.districts) if self.districts else "alle Stadtteile"
-        return f"{self.municipality} · Stichtag {fmt_date(self.reference_date)} · {where}"
+        return f"{self.municipality} · Stichtag {fmt_date(self.reference_date)} · {self.where}"
 
 
 def build_report(
@@ -83,7 +96,7 @@ def build_report(
         source=meta["source"] if isinstance(meta["source"], str) else None,
     )  # fmt: skip
     src = source or Source(store)
-    views = [share_map(src, f, key, labels=False) for key in REPORT_SHARES]
+    views = [share_map(src, f, key, labels=True) for key in REPORT_SHARES]  # the export thins names
     if len(dates) > 1:
         views.append(time_series(src, f, REPORT_SHARES[0]))
     views.append(nationalities(src, f, ids))
@@ -91,67 +104,171 @@ def build_report(
     withheld = [v.withheld for v in views if not v.shown]
     return Report(
         municipality, when, names, threshold, [v for v in views if v.shown],
-        methodology(list(REPORT_SHARES), threshold, synthetic) + [("Nicht gezeigt", r) for r in withheld],
+        methodology(list(REPORT_SHARES), threshold, synthetic, _smallest(views, level, municipality))
+        + [("Nicht gezeigt", r) for r in withheld],
         withheld,
     )  # fmt: skip
 
 
+def _smallest(views: list[ChartView], level: str, municipality: str) -> tuple[str, str, int] | None:
+    """(municipality, name, Einwohner:innen) of the smallest Stadtteil in the report's first table."""
+    for view in views:
+        table = view.table
+        if level in table and "Einwohner:innen" in table:
+            rows = table[table[level] != municipality].dropna(subset=["Einwohner:innen"])
+            if not rows.empty:
+                row = rows.loc[rows["Einwohner:innen"].astype(float).idxmin()]
+                return municipality, str(row[level]), int(row["Einwohner:innen"])
+    return None
+
+
 # --- files --------------------------------------------------------------------------------------
 
+#: rows of a table on one slide (11 pt): the rest continues on the next slide
+SLIDE_ROWS = 14
+EMU_PER_INCH = 914400
 
-def to_pptx(report: Report) -> bytes:
-    """16:9 deck: title slide, per chart a picture slide (beamer PNG) and a table slide, methodology."""
+
+def alt_text(chart: ChartView) -> str:
+    """What a screen reader says for a chart's picture."""
+    return f"Grafik: {chart.title}. {chart.source}. Die Zahlen stehen in der Tabelle zur Grafik."
+
+
+def to_pptx(report: Report, template: Path | str | bytes | None = None) -> bytes:
+    """16:9 deck: title slide, per chart a picture slide (beamer PNG, alt text) and its table over as
+    many slides as it needs, methodology; a footer line with the page number on every slide.
+
+    template: a .pptx whose slide size, master and layouts ("Title Slide", "Title Only", "Title and
+    Content", else the first three) are used; without one, python-pptx's default made 16:9."""
     from pptx import Presentation
-    from pptx.util import Emu, Inches, Pt
+    from pptx.enum.text import MSO_AUTO_SIZE
+    from pptx.util import Emu, Pt
 
-    deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
-    title_slide = deck.slides.add_slide(deck.slide_layouts[0])
-    title_slide.shapes.title.text = REPORT_TITLE
-    title_slide.placeholders[1].text = report.subtitle
-    layout = deck.slide_layouts[5]  # title only
+    if isinstance(template, bytes):
+        template = io.BytesIO(template)
+    deck = Presentation(template)
+    if template is None:
+        _widen_to_16_9(deck)
+    width, height = deck.slide_width, deck.slide_height
+    side = Emu(int(width * 0.04))
+    layouts = _layouts(deck)
+    slide = deck.slides.add_slide(layouts["title"])
+    slide.shapes.title.text = REPORT_TITLE
+    lines = [report.subtitle, report.created_text.capitalize(), "Integrationsmonitor"]
+    body = next((ph for ph in slide.placeholders if ph.placeholder_format.idx != 0), None)
+    if body is not None:
+        body.text_frame.text = "\n".join(lines)
     for chart in report.charts:
-        slide = deck.slides.add_slide(layout)
-        _slide_title(slide, chart.title, Inches, Pt)
+        slide = _titled_slide(deck, layouts["title_only"], chart.title)
         image = render(_untitled(chart.figure), "png", BEAMER, chart.notes)
-        top = Inches(1.1)
-        height = deck.slide_height - top - Inches(0.2)
-        width = Emu(int(height * BEAMER.width / BEAMER.height))
-        slide.shapes.add_picture(io.BytesIO(image), (deck.slide_width - width) // 2, top, width, height)
-        slide = deck.slides.add_slide(layout)
-        _slide_title(slide, f"Tabelle: {chart.title}", Inches, Pt)
-        _pptx_table(slide, chart.text_table(), Inches(0.5), Inches(1.2), deck.slide_width - Inches(1.0), Pt)
-        box = slide.shapes.add_textbox(
-            Inches(0.5), deck.slide_height - Inches(1.1), deck.slide_width - Inches(1.0), Inches(1.0)
-        )
-        box.text_frame.word_wrap = True
-        box.text_frame.text = "\n".join(chart.notes)
-        for para in box.text_frame.paragraphs:
-            para.font.size = Pt(10)
-    slide = deck.slides.add_slide(deck.slide_layouts[1])
-    _slide_title(slide, "Methodik und Hinweise", Inches, Pt)
-    body = slide.placeholders[1].text_frame
-    body.word_wrap = True
+        top = _below_title(slide, height)
+        room_h = height - top - Emu(int(height * 0.08))
+        pic_h = min(room_h, int((width - 2 * side) * BEAMER.height / BEAMER.width))
+        pic_w = Emu(int(pic_h * BEAMER.width / BEAMER.height))
+        picture = slide.shapes.add_picture(io.BytesIO(image), (width - pic_w) // 2, top, pic_w, pic_h)
+        picture.name = f"Grafik: {chart.title}"[:250]
+        picture._element.nvPicPr.cNvPr.set("descr", alt_text(chart))  # noqa: SLF001 - python-pptx has no API
+        table = chart.text_table()
+        parts = [table.iloc[i : i + SLIDE_ROWS] for i in range(0, max(len(table), 1), SLIDE_ROWS)]
+        for n, part in enumerate(parts, start=1):
+            more = f" ({n}/{len(parts)})" if len(parts) > 1 else ""
+            slide = _titled_slide(deck, layouts["title_only"], f"Tabelle: {chart.title}{more}")
+            top = _below_title(slide, height)
+            _pptx_table(slide, part, side, top, width - 2 * side, Pt)
+            if n == len(parts) and chart.notes:
+                notes_top = top + Emu(int(0.34 * EMU_PER_INCH * (len(part) + 1.3)))
+                box = slide.shapes.add_textbox(side, notes_top, width - 2 * side, height - notes_top)
+                box.text_frame.word_wrap = True
+                box.text_frame.text = "\n".join(chart.notes)
+                for para in box.text_frame.paragraphs:
+                    para.font.size = Pt(10)
+    slide = _titled_slide(deck, layouts["content"], "Methodik und Hinweise")
+    body = next((ph for ph in slide.placeholders if ph.placeholder_format.idx != 0), None)
+    if body is None:
+        body = slide.shapes.add_textbox(side, _below_title(slide, height), width - 2 * side, height // 2)
+    body.text_frame.word_wrap = True
+    body.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # PowerPoint shrinks a long text
     for i, (heading, text) in enumerate(report.methodology):
-        para = body.paragraphs[0] if i == 0 else body.add_paragraph()
+        para = body.text_frame.paragraphs[0] if i == 0 else body.text_frame.add_paragraph()
         run = para.add_run()
         run.text = f"{heading}: "
         run.font.bold = True
         para.add_run().text = text
         for r in para.runs:
             r.font.size = Pt(11)
+    for number, slide in enumerate(deck.slides, start=1):
+        _slide_footer(slide, f"{report.subtitle} · {report.created_text} · Folie {number} von "
+                      f"{len(deck.slides)}", side, width, height, Pt)  # fmt: skip
+    props = deck.core_properties
+    props.title = f"{REPORT_TITLE}: {report.subtitle}"
+    props.author = props.last_modified_by = report.municipality
+    props.subject = "Integrationsmonitor"
+    props.keywords = "Integrationsmonitor; Sitzungsbericht; Stadtteile"
+    props.language = "de-DE"
+    props.comments = f"Fallzahlen unter {report.threshold} gesperrt"
+    props.created = props.modified = report.created.astimezone().replace(tzinfo=None)
+    for stale in props._element.xpath("cp:lastPrinted"):  # noqa: SLF001 - the template's, from 2013
+        props._element.remove(stale)  # noqa: SLF001
+    props.revision = 1
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
 
 
-def _slide_title(slide, text: str, inches, pt) -> None:
-    title = slide.shapes.title
-    title.text = text
-    title.left, title.top, title.width, title.height = inches(0.5), inches(0.25), inches(12.3), inches(0.8)
-    for para in title.text_frame.paragraphs:
-        para.font.size = pt(26)
+def _widen_to_16_9(deck) -> None:
+    """python-pptx's default deck is 4:3 (10 in wide): make it 13,333 in and stretch the placeholders
+    of master and layouts with it, so titles span the slide."""
+    from pptx.util import Inches
+
+    old = deck.slide_width
+    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    factor = deck.slide_width / old
+    shapes = [*deck.slide_master.placeholders]
+    for layout in deck.slide_layouts:
+        shapes += list(layout.placeholders)
+    for shape in shapes:
+        if shape._element.xpath("./p:spPr/a:xfrm"):  # noqa: SLF001 - own position, not the master's
+            shape.left, shape.width = int(shape.left * factor), int(shape.width * factor)
+
+
+def _layouts(deck) -> dict[str, object]:
+    """Title, title-only and title-and-content layouts of the deck, by name, else by position."""
+    by_name = {layout.name: layout for layout in deck.slide_layouts}
+    fallback = list(deck.slide_layouts)
+    wanted = {"title": ("Title Slide", 0), "title_only": ("Title Only", 5), "content": ("Title and Content", 1)}
+    return {
+        key: by_name.get(name) or fallback[min(index, len(fallback) - 1)]
+        for key, (name, index) in wanted.items()
+    }
+
+
+def _titled_slide(deck, layout, text: str):
+    slide = deck.slides.add_slide(layout)
+    if slide.shapes.title is None:
+        box = slide.shapes.add_textbox(int(deck.slide_width * 0.04), int(deck.slide_height * 0.03),
+                                       int(deck.slide_width * 0.92), int(deck.slide_height * 0.12))  # fmt: skip
+        box.text_frame.text = text
+        return slide
+    slide.shapes.title.text = text
+    for para in slide.shapes.title.text_frame.paragraphs:
+        para.font.size = 22 * 12700 if len(text) > 60 else 26 * 12700
         para.font.bold = True
+    return slide
+
+
+def _below_title(slide, height) -> int:
+    title = slide.shapes.title
+    if title is None or title.top is None:
+        return int(height * 0.16)
+    return int(min(title.top + title.height, height * 0.2)) + int(height * 0.02)
+
+
+def _slide_footer(slide, text: str, side, width, height, pt) -> None:
+    box = slide.shapes.add_textbox(side, int(height * 0.95), width - 2 * side, int(height * 0.04))
+    box.name = "Fußzeile"
+    box.text_frame.text = text
+    for para in box.text_frame.paragraphs:
+        para.font.size = pt(9)
 
 
 def _untitled(fig: go.Figure) -> go.Figure:
@@ -162,87 +279,114 @@ def _untitled(fig: go.Figure) -> go.Figure:
 
 
 def _pptx_table(slide, table: pd.DataFrame, left, top, width, pt) -> None:
+    from pptx.enum.text import PP_ALIGN
+
     rows, cols = len(table) + 1, len(table.columns)
-    row_height = min(360000, int(5.0 * 914400 / rows))
+    row_height = int(0.32 * EMU_PER_INCH)
     shape = slide.shapes.add_table(rows, cols, left, top, width, row_height * rows)
     grid = shape.table
+    weights = [2.2 if j == 0 else 1.0 for j in range(cols)]
+    for j, weight in enumerate(weights):
+        grid.columns[j].width = int(width * weight / sum(weights))
     for j, column in enumerate(table.columns):
         grid.cell(0, j).text = str(column)
     for i, row in enumerate(table.itertuples(index=False), start=1):
         for j, value in enumerate(row):
             grid.cell(i, j).text = str(value)
-    size = pt(12 if rows <= 12 else 10 if rows <= 18 else 8)
     for i in range(rows):
         grid.rows[i].height = row_height
         for j in range(cols):
-            for para in grid.cell(i, j).text_frame.paragraphs:
-                para.font.size = size
-                if j > 0 and i > 0:
-                    from pptx.enum.text import PP_ALIGN
-
+            cell = grid.cell(i, j)
+            cell.margin_top = cell.margin_bottom = int(0.03 * EMU_PER_INCH)
+            for para in cell.text_frame.paragraphs:
+                para.font.size = pt(11 if i else 10)
+                if j > 0:
                     para.alignment = PP_ALIGN.RIGHT
 
 
 def to_pdf(report: Report) -> bytes:
-    """A4 landscape: title page, per chart a page with the print PNG and a page with its table and
-    notes, then the methodology. DejaVu Sans (€, umlauts, •)."""
-    from fpdf import FPDF
+    """A4 landscape, tagged as far as fpdf2 goes (language de-DE, title, alt text per image): title
+    page, contents, per chart the print PNG with its whole table below (headings repeated on every
+    page) and its notes, then the methodology; header and footer with page numbers."""
+    from fpdf import FPDF, ViewerPreferences
     from fpdf.fonts import FontFace
 
     regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
     if not regular.exists():
         raise FileNotFoundError(f"Schrift fehlt: {regular} (apt-get install fonts-dejavu-core)")
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_auto_page_break(True, margin=12)
+
+    class ReportPDF(FPDF):
+        def header(self) -> None:
+            if self.page_no() == 1:
+                return
+            self.set_font("DejaVu", "", 8)
+            self.set_text_color(74, 79, 85)
+            self.cell(0, 5, f"{REPORT_TITLE} · {report.subtitle}", new_x="LMARGIN")
+            self.cell(0, 5, report.created_text, align="R", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(27, 31, 35)
+            self.ln(3)
+
+        def footer(self) -> None:
+            self.set_y(-11)
+            self.set_font("DejaVu", "", 8)
+            self.set_text_color(74, 79, 85)
+            self.cell(0, 5, f"Integrationsmonitor · {report.municipality}", new_x="LMARGIN")
+            self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R", new_x="LMARGIN")
+            self.set_text_color(27, 31, 35)
+
+    pdf = ReportPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_auto_page_break(True, margin=15)
     pdf.add_font("DejaVu", "", str(regular))
     pdf.add_font("DejaVu", "B", str(bold))
+    pdf.set_lang("de-DE")
     pdf.set_title(f"{REPORT_TITLE}: {report.subtitle}")
+    pdf.set_author(report.municipality)
+    pdf.set_subject(f"Integrationsmonitor, {report.municipality}, Stichtag {fmt_date(report.reference_date)}")
+    pdf.set_keywords("Integrationsmonitor Sitzungsbericht Stadtteile")
     pdf.set_creator("Integrationsmonitor")
+    pdf.set_creation_date(report.created)
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.add_page()
-    pdf.set_font("DejaVu", "B", 26)
-    pdf.ln(50)
-    pdf.multi_cell(0, 12, REPORT_TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 16)
-    pdf.ln(6)
-    pdf.multi_cell(0, 9, report.subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(10)
-    pdf.set_font("DejaVu", "", 11)
-    pdf.multi_cell(
-        0,
-        6,
-        "Inhalt: " + "; ".join(c.title for c in report.charts) + "; Methodik und Hinweise.",
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    for chart in report.charts:
-        pdf.add_page()
-        image = render(chart.figure, "png", PRINT, chart.notes)
-        width = pdf.w - 20
-        pdf.image(io.BytesIO(image), x=10, y=(pdf.h - width * PRINT.height / PRINT.width) / 2, w=width)
-        pdf.add_page()
-        pdf.set_font("DejaVu", "B", 16)
-        pdf.multi_cell(0, 9, f"Tabelle: {chart.title}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 28)
+    pdf.ln(40)
+    pdf.multi_cell(0, 13, REPORT_TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    for size, text in ((18, report.municipality), (14, f"Stichtag {fmt_date(report.reference_date)}"),
+                       (14, f"Stadtteile: {report.where}"), (12, report.created_text.capitalize()),
+                       (12, "Integrationsmonitor")):  # fmt: skip
+        pdf.set_font("DejaVu", "B" if size == 18 else "", size)
+        pdf.multi_cell(0, size * 0.5, text, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
+    pdf.add_page()
+    pdf.insert_toc_placeholder(_pdf_contents, pages=1, allow_extra_pages=True)  # starts a new page
+    for number, chart in enumerate(report.charts):
+        if number:
+            pdf.add_page()
+        _pdf_heading(pdf, chart.title)
+        image = render(_untitled(chart.figure), "png", PRINT, chart.notes)
+        height = 128.0
+        width = height * PRINT.width / PRINT.height
+        pdf.image(io.BytesIO(image), x=(pdf.w - width) / 2, w=width, h=height, alt_text=alt_text(chart))
+        pdf.ln(4)
         table = chart.text_table()
-        size = 11 if len(table) <= 14 else 9
-        pdf.set_font("DejaVu", "", size)
-        aligns = ["LEFT", *["RIGHT"] * (len(table.columns) - 1)]
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.multi_cell(0, 6, f"Tabelle: {chart.title}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+        widths = [2.2 if j == 0 else 1.0 for j in range(len(table.columns))]
         with pdf.table(
-            text_align=aligns, line_height=size * 0.55, headings_style=FontFace(emphasis="BOLD"),
-            first_row_as_headings=True,
+            text_align=["LEFT", *["RIGHT"] * (len(table.columns) - 1)], line_height=4.6,
+            headings_style=FontFace(emphasis="BOLD"), col_widths=widths, repeat_headings=1,
         ) as grid:  # fmt: skip
             grid.row([str(c) for c in table.columns])
             for values in table.itertuples(index=False):
                 grid.row([str(v) for v in values])
-        pdf.ln(4)
-        pdf.set_font("DejaVu", "", 9)
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "", 8.5)
         for note in chart.notes:
-            pdf.multi_cell(0, 4.8, note, new_x="LMARGIN", new_y="NEXT")
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 16)
-    pdf.multi_cell(0, 9, "Methodik und Hinweise", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+            pdf.multi_cell(0, 4.4, note, new_x="LMARGIN", new_y="NEXT")
+    if report.charts:
+        pdf.add_page()
+    _pdf_heading(pdf, "Methodik und Hinweise")
     for heading, text in report.methodology:
         pdf.set_font("DejaVu", "B", 11)
         pdf.multi_cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
@@ -252,10 +396,39 @@ def to_pdf(report: Report) -> bytes:
     return bytes(pdf.output())
 
 
-def write(report: Report, fmt: str) -> bytes:
-    """`to_pptx` or `to_pdf` by name."""
+def _pdf_heading(pdf, text: str) -> None:
+    pdf.start_section(text)
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def _pdf_contents(pdf, outline) -> None:
+    """The table of contents: every section with its page, linked."""
+    pdf.set_x(pdf.l_margin)
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 8, "Inhalt", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "", 12)
+    for section in outline:
+        link = pdf.add_link(page=section.page_number)
+        pdf.cell(pdf.epw - 20, 8, section.name, link=link)
+        pdf.cell(20, 8, str(section.page_number), align="R", link=link, new_x="LMARGIN", new_y="NEXT")
+
+
+def write(report: Report, fmt: str, template: Path | str | bytes | None = None) -> bytes:
+    """`to_pptx` (with an optional template deck) or `to_pdf` by name."""
     if fmt == "pptx":
-        return to_pptx(report)
+        return to_pptx(report, template)
     if fmt == "pdf":
         return to_pdf(report)
     raise ValueError(f"format must be pptx or pdf, got {fmt!r}")
+
+
+def page_count(data: bytes, fmt: str) -> int:
+    """Slides of a PPTX or pages of a PDF written here."""
+    if fmt == "pptx":
+        from pptx import Presentation
+
+        return len(Presentation(io.BytesIO(data)).slides)
+    return len(re.findall(rb"/Type\s*/Page\b", data))

@@ -1,7 +1,8 @@
 """German tables for reading and for downloads: headers, display text, CSV and Excel files.
 
 CSV is written as German Excel opens it (UTF-8 with BOM, `;`, decimal comma); keys stay text, so
-leading zeros survive. Hidden cells stay empty in every file.
+leading zeros survive. Hidden cells stay empty in every file. Text that a spreadsheet would run as a
+formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'` in CSV and XLSX alike.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import io
 import numbers
 
 import pandas as pd
+from openpyxl.styles import Font
 
 from charts.formatting import fmt_date, fmt_indicator, fmt_int
 from data.store import STADTTEIL
@@ -85,11 +87,34 @@ def formatted(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: first characters that make Excel, LibreOffice or Google Sheets read a text cell as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral_text(value: object) -> object:
+    """A text cell that cannot run as a formula: `=HYPERLINK(…)` becomes `'=HYPERLINK(…)`; numbers,
+    dates and harmless text are returned unchanged (`-12` as a number stays a number)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells and headers are `neutral_text`."""
+    out = frame.rename(columns=lambda c: neutral_text(c) if isinstance(c, str) else c)
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutral_text, na_action="ignore")
+    return out
+
+
 def csv_bytes(frame: pd.DataFrame, notes: list[str] | None = None) -> bytes:
-    """CSV that Excel (German) opens as is: UTF-8 with BOM, `;` separator, decimal comma.
+    """CSV that Excel (German) opens as is: UTF-8 with BOM, `;` separator, decimal comma; text that
+    would run as a formula is neutralised (`neutral_text`).
 
     notes (e.g. the disclosure footnote) follow the table after an empty line, one per row."""
-    frame = frame.apply(_numeric_if_possible)
+    frame = neutralised(frame.apply(_numeric_if_possible))
+    notes = [neutral_text(n) for n in notes or []]
     text = frame.to_csv(sep=";", decimal=",", index=False, date_format="%d.%m.%Y", lineterminator="\r\n")
     if notes:
         lines = pd.DataFrame({"note": list(notes)}).to_csv(
@@ -111,28 +136,43 @@ def public_download(frame: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def excel_bytes(sheets: dict[str, pd.DataFrame], notes: list[str] | None = None) -> bytes:
-    """An .xlsx workbook (openpyxl) with one sheet per frame, raw numbers, dates as dates; with
-    notes (e.g. the disclosure footnote) a last sheet "Hinweise" holds them."""
+def excel_bytes(
+    sheets: dict[str, pd.DataFrame], notes: list[str] | None = None, heading: list[str] | None = None
+) -> bytes:
+    """An .xlsx workbook (openpyxl) with one sheet per frame, raw numbers, dates as dates, text as
+    text cells (keys keep their leading zeros; formula-like text is neutralised); with notes (e.g. the
+    disclosure footnote) a last sheet "Hinweise" holds them.
+
+    heading: lines above the table of the first sheet — the chart title (bold), the source line with
+    the Stichtag — then an empty row; the table starts below."""
     if notes:
         sheets = {**sheets, "Hinweise": pd.DataFrame({"Hinweis": list(notes)})}
+    heading = [neutral_text(line) for line in heading or []]
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl", date_format="DD.MM.YYYY") as writer:
-        for name, frame in sheets.items():
-            out = frame.copy()
+        for number, (name, frame) in enumerate(sheets.items()):
+            skip = len(heading) + 1 if heading and number == 0 else 0
+            out = neutralised(frame)
             for column in out.columns:
                 if pd.api.types.is_datetime64_any_dtype(out[column]):
                     out[column] = out[column].dt.tz_localize(None) if out[column].dt.tz else out[column]
                 elif isinstance(out[column].dtype, pd.core.dtypes.dtypes.BaseMaskedDtype):
                     out[column] = out[column].astype(object).where(out[column].notna(), None)
-            out.to_excel(writer, sheet_name=name[:31], index=False)
+            out.to_excel(writer, sheet_name=name[:31], index=False, startrow=skip)
             sheet = writer.sheets[name[:31]]
-            for cells in sheet.columns:
+            for cells in sheet.iter_cols(min_row=skip + 1):
                 width = max(len(str(c.value)) if c.value is not None else 0 for c in cells)
                 sheet.column_dimensions[cells[0].column_letter].width = min(60, max(10, width + 2))
                 for cell in cells[1:]:
                     if hasattr(cell.value, "year"):
                         cell.number_format = "DD.MM.YYYY"
+                    elif isinstance(cell.value, str) and cell.value:
+                        cell.number_format = "@"  # text: a key such as 011 stays text when edited
+            if skip:
+                for row, line in enumerate(heading, start=1):
+                    cell = sheet.cell(row=row, column=1, value=line)
+                    cell.font = Font(bold=row == 1, size=13 if row == 1 else 11)
+                sheet.freeze_panes = sheet.cell(row=skip + 2, column=1)
     return buffer.getvalue()
 
 

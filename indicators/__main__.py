@@ -4,7 +4,7 @@
     python -m indicators allocations [--by year|month] [--municipality NAME] [--db PATH]
     python -m indicators occupancy [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
     python -m indicators report --format pptx|pdf --out FILE [--date YYYY-MM-DD] [--districts A,B]
-                                [--threshold N] [--municipality NAME] [--db PATH]
+                                [--threshold N] [--template FILE.pptx] [--municipality NAME] [--db PATH]
 
 CSV on stdout (UTF-8, comma): one row per Stadtteil sorted by name, then one row for the whole
 municipality (empty district_id); shares in percent, unrounded. Exit codes: 0 done, 1 no such data,
@@ -22,6 +22,7 @@ shares --public: disclosure control (`indicators.disclosure`): counts below the 
 on them are left empty; same columns and rows.
 report: the Sitzungsbericht (PPTX or PDF, always public) for a Stichtag (default: the latest) and
 Stadtteile (names or keys, comma-separated; default: all); one line on stdout names the file written.
+`--template` (PPTX only): a deck of the city whose slide size, master and layouts are used.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT (Standard: der letzte)")
     rp.add_argument("--districts", default="", help="Stadtteile, Namen oder Schlüssel, mit Komma getrennt")
     rp.add_argument("--threshold", type=int, default=None, help="kleinste gezeigte Fallzahl (Standard 3)")
+    rp.add_argument("--template", type=Path, default=None,
+                    help="PowerPoint-Vorlage (.pptx) der Kommune, deren Folienlayouts verwendet werden")
     return parser
 
 
@@ -157,18 +160,20 @@ def occupancy_csv(store: Store, municipality: str, when: date | None) -> pd.Data
 def write_report(store: Store, municipality: str, args: argparse.Namespace) -> str:
     """Build and write the Sitzungsbericht (`charts.report`: the views the pages show); the line to
     print."""
-    from charts.report import build_report, write
+    from charts.report import build_report, page_count, write
     from indicators.report import SelectionError
 
+    if args.template is not None and (args.format != "pptx" or not args.template.is_file()):
+        raise CliError(f"--template braucht --format pptx und eine vorhandene .pptx-Datei: {args.template}")
     try:
         report = build_report(store, municipality, args.date, args.districts.split(","), threshold=args.threshold)
     except (SelectionError, ValueError) as err:
         raise CliError(str(err)) from None
-    data = write(report, args.format)
+    data = write(report, args.format, args.template)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     unit = "Folien" if args.format == "pptx" else "Seiten"
-    count = 2 + 2 * len(report.charts)
+    count = page_count(data, args.format)
     return (f"Sitzungsbericht geschrieben: {args.out} ({args.format.upper()}, {count} {unit}, "
             f"{len(report.charts)} Grafiken; {report.subtitle}; Fallzahlen unter {report.threshold} gesperrt)"
             + "".join(f"\n{reason}" for reason in report.withheld))

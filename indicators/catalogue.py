@@ -38,10 +38,8 @@ _MH_CAVEAT = (
     "und Kinder, deren Eltern einen Migrationshintergrund haben. Werte verschiedener Städte oder "
     "Verfahren nur vorsichtig vergleichen."
 )
-_SMALL_CAVEAT = (
-    "In kleinen Stadtteilen verändern wenige Personen den Anteil deutlich (z. B. Beckinghausen in "
-    "Lünen mit 959 Einwohner:innen)."
-)
+#: true in every municipality; the Sitzungsbericht adds its own smallest Stadtteil as the example
+_SMALL_CAVEAT = "In kleinen Stadtteilen verändern wenige Personen den Anteil deutlich."
 _CHANGE_CAVEAT = (
     "Verglichen wird mit dem vorherigen Stichtag desselben Stadtteils. Geänderte Stadtteilgrenzen, "
     "Registerbereinigungen oder ein geändertes Verfahren können Sprünge erzeugen, die keine echte "

@@ -42,14 +42,25 @@ def resolve_districts(districts: pd.DataFrame, wanted: Iterable[str] | None) -> 
 
 
 def methodology(
-    keys: Iterable[str] = REPORT_SHARES, threshold: int = 3, synthetic: bool = False
+    keys: Iterable[str] = REPORT_SHARES,
+    threshold: int = 3,
+    synthetic: bool = False,
+    smallest: tuple[str, str, int] | None = None,
 ) -> list[tuple[str, str]]:
     """(heading, text) pairs for the methodology notes: each indicator from the catalogue, then the
-    disclosure rule and, for the demo city, the note that its numbers are invented."""
+    disclosure rule and, for the demo city, the note that its numbers are invented.
+
+    smallest: (municipality, Stadtteil, Einwohner:innen) of the report's own smallest Stadtteil, the
+    example for how few people move a share there."""
+    example = ""
+    if smallest is not None:
+        city, name, people = smallest
+        people_text = f"{people:,}".replace(",", ".")  # German thousands: 1.084
+        example = f" In {city} ist {name} mit {people_text} Einwohner:innen der kleinste Stadtteil."
     notes = []
     for key in keys:
         ind = get(key)
-        notes.append((ind.label, f"{ind.formula}. Quelle: {ind.source}. {ind.caveat}"))
+        notes.append((ind.label, f"{ind.formula}. Quelle: {ind.source}. {ind.caveat}{example}"))
     notes.append(
         (
             "Geheimhaltung",

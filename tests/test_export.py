@@ -209,3 +209,69 @@ def test_chart_downloads_offers_png_and_svg_for_beamer_and_print():
     buttons = at.get("download_button")
     labels = [b.proto.label for b in buttons]
     assert labels == ["PNG · Beamer", "SVG · Beamer", "PNG · Druck", "SVG · Druck"]
+
+
+# --- every label inside the picture ---------------------------------------------------------------
+
+LONG_NAME = "Vereinigtes Königreich Großbritannien und Nordirland (ohne Überseegebiete)"
+
+
+def _long_bar():
+    frame = values().assign(district=["Brambauer", LONG_NAME, "Gahmen-Wethmar-Nordlünen-Ost"])
+    return ranking_bar(frame, get("foreigner_share_pct"), title="Anteil", source=SOURCE)
+
+
+def test_longest_bar_label_lies_inside_the_svg_at_both_sizes():
+    from tests.svgtext import clipped, text_boxes, view_box
+
+    fig = _long_bar().update_yaxes(automargin=False)  # the export must not rely on the figure's setting
+    for size in (BEAMER, PRINT):
+        svg = render(fig, "svg", size, [NOTE]).decode("utf-8")
+        assert clipped(svg) == []
+        width, _ = view_box(svg)
+        words = {t: (left, right) for t, left, _, right, _ in text_boxes(svg)}
+        longest = next(t for t in words if t.startswith("Vereinigtes Königreich"))
+        assert longest.replace("  ", " ") == LONG_NAME, "the full name, wrapped onto lines"
+        assert words[longest][0] >= 0 and words[longest][1] <= width
+        assert "Gahmen-Wethmar-Nordlünen-Ost" in words and words["Gahmen-Wethmar-Nordlünen-Ost"][0] >= 0
+
+
+def test_a_bar_chart_too_long_for_the_picture_says_so():
+    many = pd.DataFrame({"district_id": [f"{i:03d}" for i in range(86)],
+                         "district": [f"Stadtteil {i}" for i in range(86)], "value": range(1, 87)})  # fmt: skip
+    fig = ranking_bar(many, get("foreigner_share_pct"), title="Anteil", source=SOURCE)
+    out = export_figure(fig, BEAMER)
+    assert out.layout.yaxis.ticktext[0] == "Stadtteil 85", "the largest value is always named"
+    assert any("alle Namen und Werte stehen in der Tabelle" in a.text for a in out.layout.annotations)
+    few = export_figure(bar(), BEAMER)
+    assert len(few.layout.yaxis.tickvals) == 3
+
+
+def _grid_map(n: int = 81):
+    side = int(n**0.5)
+    names = [f"Stadtteil-Nord-{i}" for i in range(n)]
+    shapes = gpd.GeoDataFrame(
+        {"district_id": [str(i) for i in range(n)], "district": names},
+        geometry=[box(7 + (i % side) * 0.01, 51 + (i // side) * 0.01, 7.01 + (i % side) * 0.01,
+                      51.01 + (i // side) * 0.01) for i in range(n)],
+        crs=4326,
+    )  # fmt: skip
+    data = pd.DataFrame({"district_id": [str(i) for i in range(n)], "value": [float(i) for i in range(n)]})
+    return district_map(shapes, data, get("foreigner_share_pct"), title="Karte", source=SOURCE), set(names)
+
+
+def test_map_labels_in_an_export_never_overlap():
+    from tests.svgtext import clipped, text_boxes
+
+    fig, names = _grid_map()
+    svg = render(fig, "svg", PRINT).decode("utf-8")
+    boxes = [b for b in text_boxes(svg) if b[0] in names]
+    assert 0 < len(boxes) < len(names)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+            assert apart, f"{a[0]} overlaps {b[0]}"
+    assert "alle Namen stehen in der Tabelle" in svg and clipped(svg) == []
+    few, _ = _grid_map(4)
+    out = export_figure(few, PRINT)
+    assert all(out.data[-1].text), "few districts: every name is written"

@@ -70,33 +70,77 @@ def pdf_pages(path: Path, tmp_path: Path) -> list[np.ndarray]:
 
 
 def test_demo_pptx_from_the_cli_has_chart_table_and_method_slides(demo_db, tmp_path):
+    from charts.report import build_report
+
     out = tmp_path / "bericht.pptx"
     done = run("indicators", "report", "--format", "pptx", "--out", str(out), "--db", str(demo_db),
                "--municipality", DEMO_NAME, "--districts", "Kleinholthausen,011")  # fmt: skip
     assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    deck = slides(data)
     assert re.match(
-        r"Sitzungsbericht geschrieben: .*bericht\.pptx \(PPTX, 10 Folien, 4 Grafiken; ", done.stdout
+        rf"Sitzungsbericht geschrieben: .*bericht\.pptx \(PPTX, {len(deck)} Folien, 4 Grafiken; ", done.stdout
     )
-    deck = slides(out.read_bytes())
     titles = [t for t, _, _ in deck]
-    assert titles == [
-        "Integrationsmonitor – Sitzungsbericht",
+    charts = [
         "Ausländeranteil nach Stadtteil, Musterstadt",
-        "Tabelle: Ausländeranteil nach Stadtteil, Musterstadt",
         "Anteil mit Migrationshintergrund nach Stadtteil, Musterstadt",
-        "Tabelle: Anteil mit Migrationshintergrund nach Stadtteil, Musterstadt",
         "Ausländeranteil, ausgewählte Stadtteile – Musterstadt",
-        "Tabelle: Ausländeranteil, ausgewählte Stadtteile – Musterstadt",
         "Häufigste Staatsangehörigkeiten in Kleinholthausen und Altstadt, Musterstadt",
-        "Tabelle: Häufigste Staatsangehörigkeiten in Kleinholthausen und Altstadt, Musterstadt",
-        "Methodik und Hinweise",
     ]
-    assert [p for _, p, _ in deck] == [0, 1, 0, 1, 0, 1, 0, 1, 0, 0]
-    assert "Musterstadt · Stichtag 31.12.2024 · Kleinholthausen, Altstadt" in " ".join(deck[0][2])
-    table = deck[2][2]
+    assert titles[0] == "Integrationsmonitor – Sitzungsbericht" and titles[-1] == "Methodik und Hinweise"
+    assert [t for t in titles if t in charts] == charts
+    assert [p for _, p, _ in deck] == [1 if t in charts else 0 for t in titles]
+    front = " ".join(deck[0][2])
+    assert "Musterstadt · Stichtag 31.12.2024 · Kleinholthausen, Altstadt" in front and "Erstellt am" in front
+    table = deck[titles.index(charts[0]) + 1][2]
     assert {"Altstadt", "Kleinholthausen", "Musterstadt", "89.430"} <= set(table)
     method = " ".join(deck[-1][2])
     assert "Geheimhaltung" in method and "synthetisch" in method
+    assert "Lünen" not in method and "In Musterstadt ist" in method, "the method speaks of this city"
+    store = Store(demo_db)
+    try:
+        report = build_report(store, DEMO_NAME, districts=["Kleinholthausen", "011"])
+    finally:
+        store.close()
+    assert_every_row_on_a_slide(report, data)
+    assert_deck_is_made_for_16_9(data, DEMO_NAME, len(report.charts))
+
+
+def assert_every_row_on_a_slide(report, data: bytes) -> None:
+    """Each row of each chart's table appears, whole, in a table on some slide."""
+    rows_on_slides = set()
+    for slide in Presentation(io.BytesIO(data)).slides:
+        for shape in slide.shapes:
+            if shape.has_table:
+                rows_on_slides |= {tuple(c.text for c in row.cells) for row in shape.table.rows}
+    for chart in report.charts:
+        for row in chart.text_table().itertuples(index=False):
+            assert tuple(str(v) for v in row) in rows_on_slides, (chart.title, row)
+
+
+def assert_deck_is_made_for_16_9(data: bytes, author: str, charts: int) -> None:
+    """16:9, titles spanning the slide, alt text on every picture, the deck's own core properties,
+    and every table inside its slide."""
+    deck = Presentation(io.BytesIO(data))
+    assert (deck.slide_width, deck.slide_height) == (12192000, 6858000) or abs(
+        deck.slide_width / deck.slide_height - 16 / 9
+    ) < 0.01
+    props = deck.core_properties
+    assert props.author == author and props.title.startswith("Integrationsmonitor – Sitzungsbericht")
+    assert props.created.year >= 2026 and props.last_printed is None
+    pictures = 0
+    for slide in deck.slides:
+        title = slide.shapes.title
+        assert title.width > deck.slide_width * 0.8 and title.height > 0
+        assert title.left + title.width <= deck.slide_width
+        for shape in slide.shapes:
+            assert shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height
+            if shape.shape_type == MSO_SHAPE_TYPE.PICTURE:
+                pictures += 1
+                descr = shape._element.nvPicPr.cNvPr.get("descr")
+                assert descr.startswith("Grafik: ") and "Stichtag" in descr and descr != "image.png"
+    assert pictures == charts
 
 
 def test_small_stadtteil_report_hides_small_counts(demo_db, tmp_path):
@@ -119,16 +163,39 @@ def test_luenen_pdf_without_boundaries_uses_bars_and_is_not_blank(luenen_db, tmp
     out = tmp_path / "luenen.pdf"
     done = run("indicators", "report", "--format", "pdf", "--out", str(out), "--db", str(luenen_db))
     assert done.returncode == 0, done.stderr
-    assert "(PDF, 6 Seiten, 2 Grafiken; Lünen · Stichtag 31.12.2020 · alle Stadtteile" in done.stdout
     pages = pdf_pages(out, tmp_path)
-    assert len(pages) == 6
+    assert f"(PDF, {len(pages)} Seiten, 2 Grafiken; Lünen · Stichtag 31.12.2020 · alle Stadtteile" in done.stdout
+    assert 5 <= len(pages) <= 8, "title, contents, two charts with their tables (paged), methodology"
     for page in pages:
         assert page.shape[1] > page.shape[0], "A4 landscape"
-        assert (page < 128).mean() > 0.002, "text or a chart on every page"
-    chart = pages[1]
+    chart = pages[2]
     assert (chart < 200).mean() > 0.03, "the bar chart page holds a picture, not a blank"
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "Brambauer" in text and "87.815" in text and "15,1 %" in text and "Methodik" in text
+    assert "In Lünen ist Beckinghausen mit 959 Einwohner:innen der kleinste Stadtteil" in text
+    per_page = text.split("\f")
+    for number, page_text in enumerate(per_page[: len(pages)], start=1):
+        assert f"Seite {number} von {len(pages)}" in page_text
+        body = [line for line in page_text.splitlines() if line.strip() and not line.startswith(
+            ("Integrationsmonitor – Sitzungsbericht ·", "erstellt am", "Integrationsmonitor · Lünen", "Seite "))]
+        assert len(body) >= 4, f"page {number}: more than header and footer"
+    assert "Inhalt" in per_page[1] and "Ausländeranteil nach Stadtteil, Lünen" in per_page[1]
+    for words in ("Lünen", "Stichtag 31.12.2020", "alle Stadtteile", "Erstellt am", "Integrationsmonitor"):
+        assert words in per_page[0]
+    assert_pdf_is_tagged(out, figures=2)
+
+
+def assert_pdf_is_tagged(path: Path, figures: int) -> None:
+    """What fpdf2 tags: language, title, author; one /Figure with alt text per chart picture."""
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    assert re.search(r"^Title:\s+Integrationsmonitor – Sitzungsbericht: ", info, re.M)
+    assert re.search(r"^Author:\s+Lünen$", info, re.M)
+    raw = path.read_bytes()
+    assert b"/Lang (de-DE)" in raw and b"/MarkInfo" in raw and b"/StructTreeRoot" in raw
+    tree = subprocess.run(["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True).stdout
+    assert tree.split().count("Figure") == figures
+    assert raw.count(b"/Alt (") + raw.count(b"/Alt <") == figures
 
 
 def test_wrong_selection_or_date_is_a_german_error(luenen_db, tmp_path):
@@ -168,3 +235,21 @@ def test_public_shares_cli_leaves_suppressed_fields_empty(tmp_path):
     assert sum(1 for line in public[1:4] if line.split(",")[3] == "") == 2, "one complementary cell"
     assert public[4].split(",")[3] == "552", "the municipality total stays"
     assert exact[1].split(",")[3] == "2"
+
+
+def test_a_city_template_gives_the_deck_its_size_and_layouts(demo_db, tmp_path):
+    template = Presentation()
+    template.slide_width, template.slide_height = 12192000, 6858000  # 16:9 as PowerPoint makes it
+    template.slide_layouts[5].name = "Title Only"
+    template.save(tmp_path / "stadt.pptx")
+    out = tmp_path / "mit_vorlage.pptx"
+    done = run("indicators", "report", "--format", "pptx", "--out", str(out), "--db", str(demo_db),
+               "--municipality", DEMO_NAME, "--template", str(tmp_path / "stadt.pptx"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    deck = Presentation(out)
+    assert (deck.slide_width, deck.slide_height) == (12192000, 6858000)
+    assert deck.slides[0].slide_layout.name == "Title Slide"
+    assert deck.slides[1].slide_layout.name == "Title Only"
+    wrong = run("indicators", "report", "--format", "pdf", "--out", str(tmp_path / "x.pdf"), "--db", str(demo_db),
+                "--municipality", DEMO_NAME, "--template", str(tmp_path / "stadt.pptx"))  # fmt: skip
+    assert wrong.returncode == 1 and "--template braucht --format pptx" in wrong.stderr

@@ -30,9 +30,10 @@ def chart_downloads(view: ChartView, key: str, images: bool = True) -> None:
             help="Die Zahlen der Grafik als Tabelle (Excel, deutsch)", width="stretch",
         )  # fmt: skip
         columns[1].download_button(
-            "Excel", data=lambda: excel_bytes({"Daten": view.table}, view.notes), file_name=f"{stem}.xlsx",
+            "Excel", data=lambda: excel_bytes({"Daten": view.table}, view.notes, [view.title, view.source]),
+            file_name=f"{stem}.xlsx",
             mime=XLSX, key=f"{key}-xlsx", on_click="ignore", icon=":material/table:",
-            help="Die Zahlen der Grafik als Excel-Datei", width="stretch",
+            help="Die Zahlen der Grafik als Excel-Datei, mit Titel, Quelle und Stichtag", width="stretch",
         )  # fmt: skip
     for column, (size, fmt) in zip(columns[2 * has_table :], buttons, strict=True):
         column.download_button(

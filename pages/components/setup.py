@@ -13,7 +13,9 @@ from data.store import Store
 from pages.components.access import data_source, get_store
 from pages.components.downloads import chart_downloads
 
-# plotly.js fetches its world base map from here instead of a CDN (see static/README.md)
+# plotly.js fetches its world base map from here instead of a CDN (see static/README.md). Charts are
+# shown with theme=None: Streamlit's theme would grey the axis text (3.7:1 on white); without it the
+# screen shows the figure as built, as the PNG/SVG exports and the Sitzungsbericht do.
 PLOTLY_CONFIG = {
     "topojsonURL": "app/static/",
     "displaylogo": False,
@@ -96,7 +98,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
             if not view.shown:
                 st.caption(view.withheld)
                 continue
-            st.plotly_chart(view.figure, config=PLOTLY_CONFIG, key=f"{key}-{view.title}")
+            st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-{view.title}")
             for note in view.notes:
                 st.caption(note)
             chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
@@ -133,6 +135,6 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
         "Präsentation beenden", key=f"{pos_key}-leave", on_click=_leave_presentation, width="stretch"
     )
     view = views[index]
-    st.plotly_chart(view.figure, config=PLOTLY_CONFIG, key=f"{key}-presented")
+    st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-presented")
     for note in view.notes:
         st.caption(note)
