@@ -20,12 +20,13 @@ import charts.tables as tables
 from data.passwords import hash_password
 from data.population import import_population
 from indicators.disclosure import SUPPRESSED, footnote
+from pages.components.auth import SESSION_KEY, issue_token
 from tests.apptest import figures, numbers, open_app
 
 HASH = hash_password("geheim-genug-123", iterations=1_000)
 EDITOR = {
     "secrets": {"editors": {"planung": HASH}},
-    "state": {"editor": "planung", "exact_values": True},
+    "state": {SESSION_KEY: issue_token("planung", hours=1), "exact_values": True},
 }
 SMALLEST = "023"  # Kleinholthausen, the demo's smallest Stadtteil
 FOOTNOTE = footnote(3)
