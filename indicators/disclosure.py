@@ -153,8 +153,6 @@ def protect(
                     hidden[c] = True
                     unknown[c] = True
                     added = True
-                elif len(open_cells) == 1:
-                    lost[open_cells[0]] = True
         if added:
             continue
         if not protected().any():  # nothing sensitive: nothing to check (the common case)
