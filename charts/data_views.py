@@ -8,7 +8,7 @@ with hidden cells empty, the footnotes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -17,6 +17,7 @@ from charts.protect import displayed, hidden_cells, notes_for, public_nationalit
 from charts.reads import city_row, city_series, detail, indicator_table, series
 from charts.tables import formatted, german_headers, public_download, tidy
 from charts.view import Filters, Source
+from indicators.catalogue import OTHER_LABEL
 
 
 @dataclass
@@ -25,6 +26,7 @@ class DataTable:
     frame: pd.DataFrame  # raw, internal column names; hidden cells missing in the public view
     hidden: pd.DataFrame  # same index and columns: True where a value is hidden from readers
     search: list[str]  # columns the text filter looks in
+    notes: list[str] = field(default_factory=list)  # besides the footnote (e.g. what "Übrige" holds)
 
 
 @dataclass
@@ -56,10 +58,22 @@ def data_tables(src: Source, f: Filters) -> list[DataTable]:
         hidden_foreigners = set(table.loc[flags.to_numpy(dtype=bool), "district_id"])
         nations, nations_hidden = public_nationality_table(nations, f.threshold, hidden_foreigners)
     rows = nations["district_id"].isin(chosen).to_numpy()
+    residual = []
+    if f.public and (nations.loc[rows, "nationality"] == OTHER_LABEL).any():
+        residual = [
+            f"Staatsangehörigkeiten mit weniger als {f.threshold} Personen im {f.level} sind unter "
+            f"„{OTHER_LABEL}“ zusammengefasst (dort mindestens {f.threshold} Personen), wie in der Grafik."
+        ]
     return [
         DataTable(f"Kennzahlen {f.date_text}", now, now_hidden, ["district"]),
         DataTable("Zeitreihen", over_time[until], over_hidden[until], ["district"]),
-        DataTable("Staatsangehörigkeiten", nations[rows], nations_hidden[rows], ["district", "nationality"]),
+        DataTable(
+            "Staatsangehörigkeiten",
+            nations[rows],
+            nations_hidden[rows],
+            ["district", "nationality"],
+            residual,
+        ),  # fmt: skip
     ]
 
 
@@ -73,7 +87,7 @@ def table_view(data: DataTable, search: str, f: Filters) -> TableView:
         data.name,
         german_headers(displayed(formatted(frame), hidden), f.level),
         german_headers(public_download(frame, hidden), f.level),
-        notes_for(hidden, f.threshold),  # only in the public view is anything hidden
+        data.notes + notes_for(hidden, f.threshold),  # only in the public view is anything hidden
     )
 
 

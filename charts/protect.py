@@ -20,9 +20,8 @@ from indicators.disclosure import (
     is_sensitive,
     public_view,
     suppress_crosstab,
-    suppress_parts,
+    suppress_rows,
 )
-from indicators.shares import german_sort_key
 
 
 def mark_suppressed(view: PublicTable) -> pd.DataFrame:
@@ -94,23 +93,39 @@ def displayed(text: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     return PublicTable(text, mask.reindex(index=text.index).fillna(False).astype(bool)).display(text)
 
 
+def residual_members(persons: pd.Series, threshold: int, always: pd.Series | None = None) -> pd.Series:
+    """Which parts go into a residual group ("Übrige") so that no part of 1 … threshold − 1 persons is
+    listed: every such part (and those `always` in it), then — while the group holds fewer than
+    `threshold` persons — the smallest listed parts. A residual is never listed member by member; if
+    it cannot reach the threshold it takes everything (the published total). Same index."""
+    values = pd.to_numeric(persons).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    members = np.array([is_sensitive(v, threshold) for v in values], dtype=bool)
+    if always is not None:
+        members |= always.to_numpy(dtype=bool) & (np.nan_to_num(values) > 0)
+    if members.any():
+        for i in np.argsort(
+            np.where(members | np.isnan(values) | (values == 0), np.inf, values), kind="stable"
+        ):
+            if np.nansum(values[members]) >= threshold or members[i] or not values[i] > 0:
+                break
+            members[i] = True
+    return pd.Series(members, index=persons.index)
+
+
 def public_mix(mix: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """`nationality_mix` as the public may see it: `suppress_parts` against the sum of all foreigners
-    (published), hidden persons and shares missing, a ``hidden`` column; hidden rows after the shown
-    ones in alphabetical order (their order would tell which is larger), "Übrige" last."""
+    """`nationality_mix` as the public may see it: nationalities of fewer than `threshold` persons go
+    into "Übrige", which holds at least `threshold` persons (`residual_members`); nothing is hidden
+    cell by cell, so every bar is a published number. A ``hidden`` column (all False) for the views."""
     if mix.empty:
         return mix.assign(hidden=pd.Series(dtype=bool))
-    view = suppress_parts(mix["persons"], total=float(mix["persons"].sum()), threshold=threshold)
-    hidden = view.mask["persons"].to_numpy()
-    out = mix.assign(
-        persons=mix["persons"].astype("Float64").mask(hidden),
-        share_pct=mix["share_pct"].astype(float).mask(hidden),
-        hidden=hidden,
-    )
-    other = out["nationality"] == OTHER_LABEL
-    shown = out[~hidden & ~other]
-    secret = out[hidden & ~other].sort_values("nationality", key=lambda c: c.map(german_sort_key))
-    return pd.concat([shown, secret, out[other]]).reset_index(drop=True)
+    members = residual_members(mix["persons"], threshold, always=mix["nationality"] == OTHER_LABEL)
+    total = float(mix["persons"].sum())
+    listed = mix[~members]
+    if members.any():
+        other = mix[members].iloc[:1].assign(nationality=OTHER_LABEL, persons=mix.loc[members, "persons"].sum())
+        listed = pd.concat([listed, other])
+    share = listed["persons"].astype(float) / total * 100 if total > 0 else np.nan
+    return listed.assign(share_pct=share, hidden=False).reset_index(drop=True)
 
 
 def public_pyramid(ages: pd.DataFrame, threshold: int) -> pd.DataFrame:
@@ -134,21 +149,125 @@ def public_pyramid(ages: pd.DataFrame, threshold: int) -> pd.DataFrame:
 def public_nationality_table(
     nations: pd.DataFrame, threshold: int, hidden_districts: set[str] | frozenset[str] = frozenset()
 ) -> PublicTable:
-    """`nationality_table` as the public may see it: per district `suppress_parts` against the
-    district's foreigners (taken as published); every row of a district whose foreigners are hidden
-    in the public table is hidden too (the parts would add up to it). Masks persons and share_pct."""
-    mask = pd.DataFrame(False, index=nations.index, columns=nations.columns)
+    """`nationality_table` as the public may see it, by the rule of `public_mix`: per district the
+    nationalities of fewer than `threshold` persons are one row "Übrige" of at least `threshold`
+    persons, never listed one by one. A district whose foreigners are hidden in the public table keeps
+    a single "Übrige" row with its persons hidden (the rows would add up to it)."""
+    if nations.empty:
+        return PublicTable(nations, pd.DataFrame(False, index=nations.index, columns=nations.columns))
+    out, masks = [], []
     for district_id, rows in nations.groupby("district_id", sort=False):
-        if district_id in hidden_districts:
-            hidden = np.ones(len(rows), bool)
-        else:
-            view = suppress_parts(rows["persons"], total=float(rows["persons"].sum()), threshold=threshold)
-            hidden = view.mask["persons"].to_numpy()
-        for column in ("persons", "share_pct"):
-            if column in mask:
-                mask.loc[rows.index, column] = hidden
-    masked = nations.copy()
+        hide = district_id in hidden_districts
+        members = pd.Series(True, index=rows.index) if hide else residual_members(rows["persons"], threshold)
+        listed = rows[~members]
+        if members.any():
+            other = (
+                rows[members]
+                .iloc[:1]
+                .assign(nationality=OTHER_LABEL, persons=rows.loc[members, "persons"].sum())
+            )
+            listed = pd.concat([listed, other])
+        total = float(rows["persons"].sum())
+        listed = listed.assign(
+            share_pct=listed["persons"].astype(float) / total * 100 if total > 0 else np.nan
+        )
+        mask = pd.DataFrame(False, index=listed.index, columns=listed.columns)
+        if hide:
+            mask[[c for c in ("persons", "share_pct") if c in mask]] = True
+        out.append(listed)
+        masks.append(mask)
+    masked = pd.concat(out, ignore_index=True)
+    mask = pd.concat(masks, ignore_index=True)
     for column in mask.columns[mask.any()]:
         masked[column] = masked[column].astype("Float64").mask(mask[column])
     return PublicTable(masked, mask)
 
+
+# --- Zuweisungen and Unterbringung ----------------------------------------------------------------
+
+ALLOCATION_IMPLICIT = {"adults": ("minors_known_persons", "allocated_minors")}
+OCCUPANCY_IMPLICIT = {"others": ("occupants", "fehlbeleger")}
+
+
+def public_allocations(table: pd.DataFrame, threshold: int, total: str, other_label: str) -> PublicTable:
+    """`allocation_table` as the public may see it. Per period the totals (``country == total``) are
+    published; countries of fewer than `threshold` persons form one row `other_label` of at least
+    `threshold` persons (`residual_members`), never listed one by one. Minors (and the adults beside
+    them) of fewer than `threshold` are hidden with complements, as the period's minors are published
+    (`suppress_rows`), and so is their share. A country's cumulative sum and change are hidden from
+    the first period it sat in the residual (they would give its count there away); the residual's
+    own are not known (its members change)."""
+    periods = []
+    for _, rows in table.groupby("period_start", sort=True):
+        countries, totals = rows[rows["country"] != total], rows[rows["country"] == total]
+        members = residual_members(countries["allocated_persons"], threshold)
+        listed = countries[~members]
+        if members.any():
+            rest = countries[members]
+            minors = rest["allocated_minors"].dropna()
+            other = rest.iloc[:1].assign(
+                country=other_label,
+                allocated_persons=rest["allocated_persons"].sum(),
+                minors_known_persons=rest["minors_known_persons"].sum(),
+                allocated_minors=minors.sum() if len(minors) else pd.NA,
+                allocated_persons_cumulative=pd.NA,
+                allocated_persons_change=np.nan,
+                allocated_persons_change_pct=np.nan,
+            )
+            listed = pd.concat([listed, other.astype(listed.dtypes.to_dict())])
+        periods.append((pd.concat([listed, totals]), set(countries.loc[members, "country"])))
+    out = pd.concat([p for p, _ in periods], ignore_index=True)
+    mask = pd.DataFrame(False, index=out.index, columns=out.columns)
+    out["allocated_minors_share_pct"] = (
+        out["allocated_minors"].astype(float)
+        / out["minors_known_persons"].astype(float).where(lambda v: v > 0)
+        * 100
+    )
+    seen: set[str] = set()
+    start = 0
+    for frame, residual in periods:
+        rows = out.index[start : start + len(frame)]
+        start += len(frame)
+        seen |= residual
+        parts = rows[out.loc[rows, "country"] != total]
+        known = out.loc[parts, ["minors_known_persons", "allocated_minors"]]
+        known = known.assign(
+            minors_known_persons=known["minors_known_persons"].where(known["allocated_minors"].notna())
+        )
+        hidden = suppress_rows(known, threshold, ALLOCATION_IMPLICIT, locked=["minors_known_persons"])
+        mask.loc[parts, "allocated_minors"] = hidden["allocated_minors"].to_numpy()
+        earlier = out.loc[parts, "country"].isin(seen).to_numpy()
+        for column in (
+            "allocated_persons_cumulative",
+            "allocated_persons_change",
+            "allocated_persons_change_pct",
+        ):
+            mask.loc[parts, column] = earlier & (out.loc[parts, "country"] != other_label).to_numpy()
+    mask["allocated_minors_share_pct"] = mask["allocated_minors"]
+    return _masked(out, mask)
+
+
+def public_occupancy(table: pd.DataFrame, threshold: int, total: str) -> PublicTable:
+    """`occupancy_table` as the public may see it: per Stichtag the totals (``facility == total``) are
+    published; occupants and Fehlbeleger of a facility (and the occupants who are not Fehlbeleger)
+    below `threshold` are hidden with complements (`suppress_rows`), and so is what is computed from
+    them (occupancy rate, free places, Fehlbeleger share). Places are not persons and stay shown."""
+    mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+    for _, rows in table.groupby("reference_date", sort=False):
+        parts = rows.index[rows["facility"] != total]
+        hidden = suppress_rows(table.loc[parts, ["occupants", "fehlbeleger"]], threshold, OCCUPANCY_IMPLICIT)
+        mask.loc[parts, ["occupants", "fehlbeleger"]] = hidden.to_numpy()
+    for column in ("occupancy_rate_pct", "free_places"):
+        mask[column] = mask["occupants"]
+    mask["fehlbeleger_share_pct"] = mask["occupants"] | mask["fehlbeleger"]
+    return _masked(table, mask)
+
+
+def _masked(table: pd.DataFrame, mask: pd.DataFrame) -> PublicTable:
+    """The table with hidden cells missing (numeric dtypes kept where possible)."""
+    out = table.copy()
+    for column in mask.columns[mask.any()]:
+        values = out[column]
+        values = values.astype("Int64") if pd.api.types.is_integer_dtype(values) else values
+        out[column] = values.mask(mask[column])
+    return PublicTable(out, mask)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from charts.formatting import fmt_date, fmt_int, fmt_pct
+from charts.protect import notes_for, public_allocations, public_occupancy
 from charts.refugee_figures import (
     METHOD_NOTE,
     allocations_by_country,
@@ -52,6 +53,24 @@ def _german(frame: pd.DataFrame) -> pd.DataFrame:
     return german_headers(out).reset_index(drop=True)
 
 
+def _view(
+    key: str, title: str, figure, frame: pd.DataFrame, hidden: pd.DataFrame, notes: list[str], source: str,
+    f: Filters,
+) -> ChartView:  # fmt: skip
+    """A view of `frame` (internal names) with the hidden cells of the same rows and columns and the
+    footnote where any is hidden."""
+    mask = hidden.loc[frame.index, frame.columns]
+    return ChartView(key, title, figure, _german(frame), notes + notes_for(mask, f.threshold), source,
+                     german_headers(mask).reset_index(drop=True))  # fmt: skip
+
+
+def _residual_note(f: Filters, what: str) -> list[str]:
+    return [
+        f"{what} mit weniger als {f.threshold} Personen sind unter „{OTHER_LABEL}“ zusammengefasst "
+        f"(dort mindestens {f.threshold} Personen)."
+    ]
+
+
 # --- Zuweisungen ----------------------------------------------------------------------------------
 
 
@@ -60,13 +79,24 @@ class Allocations:
     by: str  # "year" or "month"
     only_years: bool
     last: pd.Series  # the TOTAL row of the latest period
-    latest: pd.DataFrame  # every country of the latest period (German headers, raw numbers)
-    table: pd.DataFrame  # the whole allocation table (German headers, raw numbers)
+    latest: pd.DataFrame  # every country of the latest period (German headers, raw numbers; hidden empty)
+    table: pd.DataFrame  # the whole allocation table (German headers, raw numbers; hidden empty)
     charts: list[ChartView] = field(default_factory=list)
+    latest_hidden: pd.DataFrame | None = None  # True where a cell of `latest` is hidden from readers
+    notes: list[str] = field(default_factory=list)  # for `latest` and `table`: the footnotes
+
+    @property
+    def latest_view(self) -> ChartView:
+        """`latest` as a table to read: hidden cells `•` (`ChartView.text_table`)."""
+        return ChartView(
+            "zuweisungen-letzter-zeitraum", "", None, self.latest, self.notes, "", self.latest_hidden
+        )
 
 
 def allocations(src: Source, f: Filters, by: str = "year", n: int = 6) -> Allocations | None:
-    """Allocations by period and country, the children among them and the quota, up to the Stichtag."""
+    """Allocations by period and country, the children among them and the quota, up to the Stichtag.
+    For readers countries of fewer than `threshold` persons are one group and small numbers of
+    children hidden (`charts.protect.public_allocations`); the period totals are published."""
     rows = src.reads.table("allocations", f.municipality)
     if f.reference_date is not None:
         rows = rows[pd.to_datetime(rows["period_start"]) <= pd.Timestamp(f.reference_date)]
@@ -77,17 +107,22 @@ def allocations(src: Source, f: Filters, by: str = "year", n: int = 6) -> Alloca
     table = allocation_table(rows, by)
     if by == "month":
         table = table[table["period_start"] > table["period_start"].max() - pd.DateOffset(years=3)]
+    hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
+    if f.public:
+        table, hidden = public_allocations(table, f.threshold, TOTAL, OTHER_LABEL)
+    residual = _residual_note(f, "Herkunftsländer") if (table["country"] == OTHER_LABEL).any() else []
     total = table[table["country"] == TOTAL]
     periods = f"Zeitraum {total['period'].iloc[0]} bis {total['period'].iloc[-1]}"
     source = source_line(f.source if f.synthetic else ALLOCATIONS_SOURCE, None) + f" · {periods}"
     last = total.iloc[-1]
-    grouped = group_countries(table, n=n, other_label=OTHER_LABEL)
+    grouped, grouped_hidden = _by_country(table, hidden, n)
     title = f"Zuweisungen nach Herkunftsland, {f.municipality}"
     figure = allocations_by_country(grouped, title=title, source=source, other_label=OTHER_LABEL,
                                     presentation=f.presentation)  # fmt: skip
     note = f"Die {n} Herkunftsländer mit den meisten Zuweisungen einzeln, die übrigen als „{OTHER_LABEL}“."
     columns = ["period", "country", "allocated_persons", "allocated_minors"]
-    charts = [ChartView("zuweisungen-laender", title, figure, _german(grouped[columns]), [note], source)]
+    charts = [_view("zuweisungen-laender", title, figure, grouped[columns], grouped_hidden, [note, *residual],
+                    source, f)]  # fmt: skip
     title = f"Zugewiesene Personen und Kinder, {f.municipality}"
     figure = minors_chart(total, title=title, source=source, presentation=f.presentation)
     note = (
@@ -97,13 +132,46 @@ def allocations(src: Source, f: Filters, by: str = "year", n: int = 6) -> Alloca
     )
     columns = ["period", "allocated_persons", "allocated_minors", "minors_known_persons",
                "allocated_minors_share_pct"]  # fmt: skip
-    charts.append(ChartView("zuweisungen-kinder", title, figure, _german(total[columns]), [note], source))
+    charts.append(_view("zuweisungen-kinder", title, figure, total[columns], hidden, [note], source, f))
     quota = _quota_view(src, f)
     if quota is not None:
         charts.append(quota)
     latest = table[table["period"] == last["period"]][list(LATEST_HEADERS)]
-    latest = latest.assign(country=latest["country"].replace({TOTAL: TOTAL_TEXT})).rename(columns=LATEST_HEADERS)
-    return Allocations(by, only_years, last, latest.reset_index(drop=True), _german(table), charts)
+    latest_hidden = hidden.loc[latest.index, list(LATEST_HEADERS)].rename(columns=LATEST_HEADERS)
+    latest = latest.assign(country=latest["country"].replace({TOTAL: TOTAL_TEXT})).rename(
+        columns=LATEST_HEADERS
+    )
+    notes = residual + notes_for(hidden, f.threshold)
+    return Allocations(by, only_years, last, latest.reset_index(drop=True), _german(table), charts,
+                       latest_hidden.reset_index(drop=True), notes)  # fmt: skip
+
+
+def _by_country(table: pd.DataFrame, hidden: pd.DataFrame, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`group_countries` of the (public) table — the n largest countries named, the residual among the
+    rest in "Übrige" — and its hidden cells: a named country's children as
+    hidden as in the table; the children of "Übrige" hidden in a period where any country's are (the
+    bars would give them away)."""
+    countries = table[(table["country"] != TOTAL) & (table["country"] != OTHER_LABEL)]
+    largest = (
+        countries.groupby("country")["allocated_persons"].sum().sort_values(ascending=False, kind="stable")
+    )
+    named = list(largest.index[:n]) if len(largest) > n + 1 else list(largest.index)
+    relabelled = table.assign(
+        country=table["country"].where(table["country"].isin([*named, TOTAL]), OTHER_LABEL)
+    )
+    grouped = group_countries(relabelled, n=len(named) + 1, other_label=OTHER_LABEL)
+    flags = hidden.assign(period=table["period"], country=table["country"])
+    by_row = flags.set_index(["period", "country"])["allocated_minors"]
+    by_period = flags.groupby("period")["allocated_minors"].any()
+    minors = [
+        bool(by_period.get(p, False)) if c == OTHER_LABEL else bool(by_row.get((p, c), False))
+        for p, c in zip(grouped["period"], grouped["country"], strict=True)
+    ]
+    grouped["allocated_minors"] = (
+        grouped["allocated_minors"].astype("Int64").mask(pd.Series(minors, index=grouped.index))
+    )
+    mask = pd.DataFrame(False, index=grouped.index, columns=grouped.columns).assign(allocated_minors=minors)
+    return grouped, mask
 
 
 def _quota_view(src: Source, f: Filters) -> ChartView | None:
@@ -137,13 +205,19 @@ class Occupancy:
     when: pd.Timestamp  # the Stichtag of the occupancy figures (the last on or before the chosen one)
     now: pd.Series  # the TOTAL row at `when`
     projection: Projection
-    history: pd.DataFrame  # every facility and Stichtag up to `when` (German headers, raw numbers)
+    history: (
+        pd.DataFrame
+    )  # every facility and Stichtag up to `when` (German headers, raw numbers; hidden empty)
     charts: list[ChartView] = field(default_factory=list)
+    history_hidden: pd.DataFrame | None = None  # True where a cell of `history` is hidden from readers
+    notes: list[str] = field(default_factory=list)  # for `history`: the footnote where anything is hidden
 
 
 def occupancy(src: Source, f: Filters) -> Occupancy | None:
     """Places, occupancy and Fehlbeleger per facility, free places and when they run out; for a
-    selection only the facilities in the chosen districts (or in the Stadtbezirk chosen)."""
+    selection only the facilities in the chosen districts (or in the Stadtbezirk chosen). For readers
+    a facility's small numbers of occupants or Fehlbeleger are hidden (`public_occupancy`); the totals
+    of the municipality (or the selection) are published."""
     rows = src.reads.table("occupancy", f.municipality)
     facilities = src.reads.table("facilities", f.municipality)
     if f.districts:
@@ -157,6 +231,9 @@ def occupancy(src: Source, f: Filters) -> Occupancy | None:
     when = latest_date(table, f.reference_date) if not table.empty else None
     if when is None:
         return None
+    hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
+    if f.public:
+        table, hidden = public_occupancy(table, f.threshold, TOTAL)
     history = table[table["reference_date"] <= when]
     state = history[history["reference_date"] == when]
     projection = project_capacity(history)
@@ -166,32 +243,36 @@ def occupancy(src: Source, f: Filters) -> Occupancy | None:
     title = f"Belegung der Unterkünfte und Plätze, {place}"
     totals = history[history["facility"] == TOTAL]
     columns = ["reference_date", "capacity", "occupants", "occupancy_rate_pct", "free_places"]
-    charts = [ChartView("belegung", title, occupancy_over_time(history, title=title, **kw),
-                        _german(totals[columns]), [], source)]  # fmt: skip
+    charts = [_view("belegung", title, occupancy_over_time(history, title=title, **kw), totals[columns], hidden,
+                    [], source, f)]  # fmt: skip
     title = f"Belegungsquote je Unterkunft am {fmt_date(when)}, {place}"
     columns = ["facility", "capacity", "occupants", "occupancy_rate_pct", "free_places"]
-    charts.append(ChartView("belegung-unterkuenfte", title, facility_bars(state, title=title, **kw),
-                            _german(state[columns]), ["Rot: mehr Personen als Plätze (Verdichtung)."], source))  # fmt: skip
+    charts.append(_view("belegung-unterkuenfte", title, facility_bars(state, title=title, **kw), state[columns],
+                        hidden, ["Rot: mehr Personen als Plätze (Verdichtung)."], source, f))  # fmt: skip
     if history["fehlbeleger"].notna().any():
         title = f"Anteil der Fehlbeleger an den Untergebrachten, {place}"
         columns = ["reference_date", "occupants", "fehlbeleger", "fehlbeleger_share_pct"]
-        charts.append(ChartView("fehlbeleger", title, fehlbeleger_over_time(history, title=title, **kw),
-                                _german(totals[columns]), [], source))  # fmt: skip
+        charts.append(_view("fehlbeleger", title, fehlbeleger_over_time(history, title=title, **kw),
+                            totals[columns], hidden, [], source, f))  # fmt: skip
     if projection.status != "too_few":
         title = f"Freie Plätze: Vorausschätzung, {place}"
         figure = projection_chart(history, projection, title=title, **kw)
         columns = ["reference_date", "capacity", "occupants", "free_places"]
-        charts.append(ChartView("vorausschaetzung", title, figure, _german(totals[columns]),
-                                [projection_text(projection), METHOD_NOTE], source))  # fmt: skip
+        charts.append(_view("vorausschaetzung", title, figure, totals[columns], hidden,
+                            [projection_text(projection), METHOD_NOTE], source, f))  # fmt: skip
     located = facilities.dropna(subset=["district_id"])
     shapes = src.reads.boundaries(f.municipality, "Stadtteil")
     if not located.empty and not shapes.empty:
         title = f"Unterkünfte nach Stadtteil, {place}"
-        on_map = state.merge(located[["facility", "district_id"]], on="facility")
+        on_map = (
+            state.reset_index().merge(located[["facility", "district_id"]], on="facility").set_index("index")
+        )
         columns = ["facility", "district_id", "capacity", "occupants", "occupancy_rate_pct"]
-        charts.append(ChartView(
-            "unterkuenfte-karte", title, facility_map(from_wkb(shapes), on_map, title=title, **kw),
-            _german(on_map[columns]), ["Die Punkte stehen in der Mitte des Stadtteils, nicht an der Adresse der Unterkunft."],
-            source,
+        mask = hidden.assign(district_id=False)
+        charts.append(_view(
+            "unterkuenfte-karte", title, facility_map(from_wkb(shapes), on_map, title=title, **kw), on_map[columns],
+            mask, ["Die Punkte stehen in der Mitte des Stadtteils, nicht an der Adresse der Unterkunft."], source, f,
         ))  # fmt: skip
-    return Occupancy(when, state[state["facility"] == TOTAL].iloc[0], projection, _german(history), charts)
+    history_hidden = german_headers(hidden.loc[history.index]).reset_index(drop=True)
+    return Occupancy(when, state[state["facility"] == TOTAL].iloc[0], projection, _german(history), charts,
+                     history_hidden, notes_for(history_hidden, f.threshold))  # fmt: skip

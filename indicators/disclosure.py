@@ -43,6 +43,8 @@ SUPPRESSED = "•"
 DEFAULT_THRESHOLD = 3
 ENV_THRESHOLD = "INTEGRATIONSMONITOR_THRESHOLD"
 _TOLERANCE = 1e-9
+#: above this many sensitive cells in one table the exact range check (two LPs per cell) is skipped
+MAX_EXACT_CELLS = 200
 
 
 def footnote(threshold: int = DEFAULT_THRESHOLD) -> str:
@@ -114,6 +116,11 @@ def protect(
             by_cell.setdefault(c, []).append(j)
 
     lost = np.zeros(len(keys), bool)  # fixed by locked cells alone: nothing here can protect them
+    # a part of a locked total never gets a range wider than that total (2 persons, 1 of them a child)
+    ceiling = np.full(len(keys), np.inf)
+    for t, parts in rels:
+        if fixed[t] and shown[t]:
+            ceiling[parts] = np.minimum(ceiling[parts], x[t])
 
     def protected() -> np.ndarray:
         return (hidden | (sensitive & ~shown)) & ~lost
@@ -136,7 +143,11 @@ def protect(
         added = False
         for j, cells in enumerate(rel_cells):
             open_cells = [c for c in cells if unknown[c]]
-            if len(open_cells) == 1 and protected()[open_cells[0]]:
+            if not any(protected()[c] for c in open_cells):
+                continue
+            # one open cell is given away; open cells summing to less than the threshold each lie in
+            # a range narrower than it (0 … their sum): the relation needs another hidden cell
+            if len(open_cells) == 1 or np.nansum(x[open_cells]) < threshold:
                 c = complement([j])
                 if c is not None:
                     hidden[c] = True
@@ -148,8 +159,9 @@ def protect(
             return {keys[i] for i in np.flatnonzero(hidden)}
         determined = _determined(rel_cells, unknown, protected())
         exposed = [c for c in np.flatnonzero(protected() & determined)]
-        if not exposed and (x[unknown] == 0).any():
-            exposed = _pinned(rel_cells, unknown, x, np.flatnonzero(protected()))
+        if not exposed:
+            targets = np.flatnonzero(protected() & sensitive)
+            exposed = _narrow(rel_cells, unknown, x, targets, np.minimum(threshold, ceiling[targets]))
         if not exposed:
             return {keys[i] for i in np.flatnonzero(hidden)}
         c = complement(by_cell.get(exposed[0], []))
@@ -240,34 +252,45 @@ def _determined_dense(rel_cells: list[list[tuple[int, float]]], columns: np.ndar
     return (vt[:rank] ** 2).sum(axis=0) > 1 - 1e-8
 
 
-def _pinned(rel_cells: list[list[int]], unknown: np.ndarray, x: np.ndarray, cells: np.ndarray) -> list[int]:
-    """Cells that counts ≥ 0 pin to one value although the equations alone leave them free.
+def _narrow(
+    rel_cells: list[list[int]], unknown: np.ndarray, x: np.ndarray, cells: np.ndarray, width: np.ndarray
+) -> list[int]:
+    """Sensitive cells whose range, as an attacker computes it, is narrower than `width`.
 
-    Only needed when some unknown cell is 0 (otherwise every free direction of the null space can be
-    followed a little way both ways): the smallest and largest value of each cell by linear programming.
+    The attacker fixes every published cell, writes down the relations and asks a linear program for
+    the smallest and largest value of each hidden cell with all counts ≥ 0. A range of at least the
+    threshold (0 … 3 for a hidden 1; `width` per cell, less only where a locked total is smaller)
+    leaves the count as uncertain as the rule wants it. Large systems
+    (more than `MAX_EXACT_CELLS` sensitive cells) keep the cheaper checks alone.
     """
+    if len(cells) == 0 or len(cells) > MAX_EXACT_CELLS:
+        return []
     from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
 
     columns = np.flatnonzero(unknown)
-    position = {c: i for i, c in enumerate(columns)}
-    a_eq = np.zeros((len(rel_cells), len(columns)))
+    position = {int(c): i for i, c in enumerate(columns)}
+    rows, cols, data = [], [], []
     b_eq = np.zeros(len(rel_cells))
     for j, cells_j in enumerate(rel_cells):
         for k, c in enumerate(cells_j):
             sign = -1.0 if k == 0 else 1.0
             if c in position:
-                a_eq[j, position[c]] += sign
+                rows.append(j)
+                cols.append(position[c])
+                data.append(sign)
             elif not np.isnan(x[c]):
                 b_eq[j] -= sign * x[c]
-    pinned = []
-    for c in cells:
+    a_eq = coo_matrix((data, (rows, cols)), shape=(len(rel_cells), len(columns))).tocsr()
+    narrow = []
+    for c, wanted in zip(cells, width, strict=True):
         objective = np.zeros(len(columns))
-        objective[position[c]] = 1.0
+        objective[position[int(c)]] = 1.0
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
         high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        if low.status == 0 and high.status == 0 and -high.fun - low.fun < 1e-6:
-            pinned.append(int(c))
-    return pinned
+        if low.status == 0 and high.status == 0 and -high.fun - low.fun < wanted - 1e-6:
+            narrow.append(int(c))
+    return narrow
 
 
 # --- the Stadtteil table ------------------------------------------------------------------------
@@ -464,3 +487,50 @@ def suppress_parts(parts: pd.Series, total: float | None = None, threshold: int 
         if i != "total":
             mask.iloc[i, 0] = True
     return PublicTable(frame.mask(mask), mask)
+
+
+def suppress_rows(
+    parts: pd.DataFrame,
+    threshold: int | None = None,
+    implicit: dict[str, tuple[str, str]] | None = None,
+    locked: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Rows of counts (e.g. facilities × occupants, Fehlbeleger) whose column totals are published —
+    each the sum of the known values of its column, as the council papers print them.
+
+    implicit: name -> (whole, part) for differences a reader can compute per row (occupants −
+    Fehlbeleger), protected when small though never printed. locked: columns that are published
+    elsewhere and never hidden here (they are not sensitive or already protected). Returns the mask
+    of the columns of `parts` (True = hide); missing values are unknown and stay out of the sums.
+    """
+    threshold = default_threshold() if threshold is None else threshold
+    implicit = implicit or {}
+    columns = list(parts.columns)
+    numbers = parts.apply(pd.to_numeric).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    values: dict[Hashable, float] = {}
+    published: list[Hashable] = []
+    for j, column in enumerate(columns):
+        for i in range(len(parts)):
+            if not np.isnan(numbers[i, j]):
+                values[(i, column)] = numbers[i, j]
+                published.append((i, column))
+    relations: list[Relation] = []
+    for name, (whole, part) in implicit.items():
+        for i in range(len(parts)):
+            if (i, whole) in values and (i, part) in values:
+                values[(i, name)] = values[(i, whole)] - values[(i, part)]
+                relations.append(Relation((i, whole), ((i, part), (i, name))))
+    for column in [*columns, *implicit]:
+        cells = tuple(k for k in values if k[1] == column)
+        if cells:
+            values[("total", column)] = float(sum(values[k] for k in cells))
+            published.append(("total", column))
+            relations.append(Relation(("total", column), cells))
+    mask = pd.DataFrame(False, index=parts.index, columns=parts.columns)
+    if not any(is_sensitive(v, threshold) for v in values.values()):
+        return mask
+    fixed = [k for k in published if k[0] == "total" or k[1] in locked]
+    for i, column in protect(values, relations, threshold, published, fixed):
+        if i != "total":
+            mask.iloc[i, columns.index(column)] = True
+    return mask

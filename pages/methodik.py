@@ -4,8 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from charts.formatting import fmt_date
+from charts.sentences import markdown_safe
 from charts.tables import imports_table, sources_table
-from indicators.catalogue import CATALOGUE
+from indicators.catalogue import CATALOGUE, OTHER_LABEL
+from indicators.disclosure import SUPPRESSED
 from pages.components.access import load
 from pages.components.setup import page_setup
 
@@ -31,6 +33,31 @@ st.markdown(
     "Summe ihrer Stadtteile. Zeilen für Stadtbezirke werden als eigene Ebene gespeichert und nie ein "
     "zweites Mal mitgezählt."
 )
+st.subheader("Schutz kleiner Fallzahlen")
+st.markdown(
+    f"""
+In der öffentlichen Ansicht, in Präsentationen, Downloads und im Sitzungsbericht erscheint keine
+Fallzahl von 1 bis {page.filters.threshold - 1} Personen. Sie wird durch `{SUPPRESSED}` ersetzt und in den Dateien leer
+gelassen; daraus berechnete Anteile, Veränderungen und Ränge ebenfalls.
+
+- **Sekundäre Sperrung:** Wo sich ein gesperrter Wert aus Summen oder Differenzen zurückrechnen ließe
+  (Stadt = Summe der Stadtteile, Deutsche = Einwohner:innen − Ausländer:innen, Kinder ≤ Personen), wird
+  mindestens ein weiterer Wert gesperrt. Geprüft wird mit einer linearen Optimierung: Jeder gesperrte
+  Wert muss sich aus allem Veröffentlichten nur auf eine Spanne von mindestens {page.filters.threshold} Personen
+  eingrenzen lassen.
+- **Übrige:** Herkunftsländer und Staatsangehörigkeiten mit weniger als {page.filters.threshold} Personen werden
+  nicht einzeln genannt, sondern unter „{OTHER_LABEL}“ zusammengefasst; diese Gruppe umfasst
+  mindestens {page.filters.threshold} Personen, und ihre Mitglieder werden nirgends aufgelistet.
+- **Unterkünfte:** Belegung und Fehlbeleger einer Unterkunft unter der Grenze werden gesperrt; die
+  Summen der Stadt bleiben sichtbar, die Zahl der Plätze auch.
+- **Gesamtzahlen** je Zeitraum (Zuweisungen) und Stichtag (Unterbringung) werden wie in den
+  Ratsvorlagen veröffentlicht.
+
+Angemeldete Redakteur:innen können für die interne Arbeit exakte Werte einschalten; Präsentation
+und Bilder bleiben auch dann geschützt. Die Anmeldung gilt nur mit einem vom Server signierten,
+ablaufenden Nachweis, Fehlversuche werden begrenzt und protokolliert.
+"""
+)
 st.subheader("Einzelheiten, nach Datenquelle")
 for source in dict.fromkeys(i.source for i in CATALOGUE.values()):
     st.markdown(f"**{source}**")
@@ -41,7 +68,7 @@ for source in dict.fromkeys(i.source for i in CATALOGUE.values()):
                 st.markdown(f"**Zähler:** {indicator.numerator}  \n**Nenner:** {indicator.denominator}")
             st.caption(f"Hinweis: {indicator.caveat}")
 
-st.header(f"Stichtage für {f.municipality}")
+st.header(f"Stichtage für {markdown_safe(f.municipality)}")
 if f.dates:
     st.markdown(
         f"{len(f.dates)} Stichtag{'e' if len(f.dates) > 1 else ''} geladen, "

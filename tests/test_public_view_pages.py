@@ -8,6 +8,7 @@ import pytest
 
 from data.passwords import hash_password
 from data.population import import_population
+from pages.components.auth import SESSION_KEY, issue_token
 from tests.apptest import figures, open_app
 
 HASH = hash_password("geheim-genug-123", iterations=1_000)
@@ -46,7 +47,7 @@ def test_editor_may_switch_to_exact_values_but_presentation_stays_public(small_t
         monkeypatch,
         small_town,
         secrets={"editors": {"planung": HASH}},
-        state={"editor": "planung", "exact_values": True},
+        state={SESSION_KEY: issue_token("planung", hours=1), "exact_values": True},
     )
     at.switch_page("pages/karte.py").run()
     assert "Ausländeranteil: 3,3 %" in _hover(at)
