@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from charts.texts import SYNTHETIC_NOTE
+from charts.texts import PAGE_FAILED, SYNTHETIC_NOTE, missing_text
 from charts.view import ChartView, Filters, Source
 from data.store import Store
 from pages.components.access import data_source, get_store
+from pages.components.auth import current_editor
 from pages.components.downloads import chart_downloads
+
+log = logging.getLogger("integrationsmonitor")
+POPULATION = "Einwohnerzahlen"
 
 # plotly.js fetches its world base map from here instead of a CDN (see static/README.md)
 PLOTLY_CONFIG = {
@@ -38,8 +45,9 @@ class Page:
     compact: bool = False  # a phone: charts lay out their legends for a narrow screen
 
 
-def page_setup(title: str) -> Page:
-    """Heading, demo notice and the shared filters (rendered in the sidebar by app.py)."""
+def page_setup(title: str, needs: str | None = POPULATION) -> Page:
+    """Heading, demo notice and the shared filters (rendered in the sidebar by app.py). A page that
+    `needs` population figures says so and stops for a municipality without them."""
     if "filters" not in st.session_state:
         _run_router_first()
     filters: Filters = st.session_state["filters"]
@@ -48,12 +56,35 @@ def page_setup(title: str) -> Page:
         controls = st.expander("Einstellungen dieser Seite", expanded=False)
     else:
         st.title(title)
-        st.caption(f"{filters.municipality} · Stichtag {filters.date_text}")
+        st.caption(" · ".join([filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text)))
         if filters.synthetic:
             st.info(SYNTHETIC_NOTE, icon=":material/science:")
         controls = st.container()
     store = get_store()
-    return Page(store=store, source=data_source(store), filters=filters, controls=controls, compact=_on_phone())
+    page = Page(
+        store=store, source=data_source(store), filters=filters, controls=controls, compact=_on_phone()
+    )
+    if needs == POPULATION and not filters.dates:
+        say_missing(page, POPULATION)
+    return page
+
+
+def say_missing(page: Page, what: str) -> NoReturn:
+    """Readers read in German what is not loaded for the chosen municipality; editors also get the way
+    to load it. Stops the page."""
+    st.info(missing_text(page.filters.municipality, what), icon=":material/info:")
+    if current_editor() is not None:
+        st.page_link("pages/daten_laden.py", label="Daten laden", icon=":material/upload_file:")
+    st.stop()
+
+
+def run_guarded(run: Callable[[], object]) -> None:
+    """Run a page; whatever goes wrong is logged with its traceback and the reader reads German."""
+    try:
+        run()
+    except Exception:  # st.stop and st.rerun are no Exception: they pass
+        log.exception("Seite fehlgeschlagen")
+        st.error(PAGE_FAILED, icon=":material/error:")
 
 
 def _on_phone() -> bool:
