@@ -39,7 +39,7 @@ from charts.reads import (
 )
 from charts.sentences import extremes_sentence, hidden_note, overview_sentences, plural, profile_sentences
 from charts.tables import german_headers
-from charts.texts import NO_GEOMETRY_NOTE, source_line
+from charts.texts import no_geometry_note, source_line
 from charts.view import ChartView, Filters, Source
 from indicators.catalogue import PERCENT, TOTAL_LABEL, get
 from indicators.disclosure import SUPPRESSED
@@ -86,23 +86,28 @@ def share_map(
         return None
     indicator = get(key)
     values = indicator_values(table, key)  # the public mask is by row position: take it before filtering
-    if f.districts:
-        values = values[values["district_id"].isin(f.districts)]
     shapes = boundaries(src, f)
-    city = city_row(src, f)
     title = f"{indicator.label} nach {f.level}, {f.municipality}"
     source = _source(f)
+    if not (values["value"].notna() | values["hidden"].astype(bool)).any():
+        reason = f"Keine Daten für diese Kennzahl: {f.municipality} hat keine Zahlen zu „{indicator.label}“ geliefert."
+        return ChartView(f"karte-{key}", title, None, pd.DataFrame(), [], source, withheld=reason)
+    city = city_row(src, f)
+    everywhere = values  # a map keeps the classes of the whole municipality and greys the others
+    if f.districts:
+        values = values[values["district_id"].isin(f.districts)]
     labels = len(values) <= 30 if labels is None else labels
     figure = src.memo(
         ("share_map", repr(f), key, scheme, k, colours, labels, compact),
         lambda: map_or_ranking(
-            shapes, values, indicator, title=title, source=source, presentation=f.presentation,
-            compact=compact, reference=city.get(key) if city is not None else None,
+            shapes, values if shapes is None else everywhere, indicator, title=title, source=source,
+            presentation=f.presentation, compact=compact, reference=city.get(key) if city is not None else None,
             reference_label=f.municipality, scheme=scheme, k=k, colours=colours, labels=labels,
+            **({"selected": f.districts} if f.districts and shapes is not None else {}),
         ),
     )  # fmt: skip
     hidden_names = values.loc[values["hidden"].astype(bool), "district"].astype(str).tolist()
-    notes = [NO_GEOMETRY_NOTE] if shapes is None else []
+    notes = [no_geometry_note(f.level, plural(f.level))] if shapes is None else []
     notes.append(f"{indicator.label} = {indicator.formula}.")
     if hidden_names and shapes is None:  # the map names them in its legend; the ranking leaves them out
         notes.append(hidden_note(hidden_names, f.level))
@@ -137,7 +142,7 @@ def _district_table(
     mask = hidden_cells(table)[rows][columns]
     frame = table.loc[rows, columns]
     if city is not None:
-        frame = pd.concat([frame, city.to_frame().T[columns]], ignore_index=True)
+        frame = pd.concat([frame, city.to_frame().T.reindex(columns=columns)], ignore_index=True)
         mask = pd.concat([mask, pd.DataFrame(False, index=[0], columns=columns)], ignore_index=True)
     frame = frame.reset_index(drop=True).apply(_numeric_if_possible)
     return _raw(german_headers(frame, level), german_headers(mask.reset_index(drop=True), level))
