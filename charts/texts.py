@@ -13,7 +13,7 @@ PAGE_FAILED = (
     "andere Seite oder Kommune oder laden Sie die Seite später neu."
 )
 SCHEMES = {
-    "quantiles": "Quantile (gleich viele Stadtteile je Klasse)",
+    "quantiles": "Quantile (gleich viele Gebiete je Klasse)",
     "natural_breaks": "Natürliche Unterbrechungen (Jenks)",
     "equal_interval": "Gleiche Intervalle",
 }
@@ -49,3 +49,8 @@ def no_geometry_note(level: str, levels: str) -> str:
         f"Für diese Kommune sind keine {level}grenzen geladen; statt einer Karte zeigt die Grafik die "
         f"{levels} sortiert nach ihrem Wert."
     )
+
+
+def level_title(title: str, level: str) -> str:
+    """A heading on the chosen level: "Stadtteilprofil" → "Stadtbezirksprofil"."""
+    return title.replace("Stadtteil", level + ("s" if level.endswith("k") else ""))

@@ -224,3 +224,92 @@ def test_every_map_indicator_draws_on_the_karte(demo_db, monkeypatch, key):
     at = open_app(monkeypatch, demo_db, "pages/karte.py", state={"map_indicator": key})
     assert not at.error, [e.value for e in at.error]
     assert figures(at) or any(i.value.startswith("Keine Daten für diese Kennzahl") for i in at.info)
+
+
+# --- texts true for the data ----------------------------------------------------------------------
+
+
+def test_the_population_definition_follows_the_source():
+    from charts.sentences import population_sentence, residence_of
+
+    assert residence_of("Stadt Köln, Offene Daten Köln, CC BY") is None
+    assert residence_of("Stadt Lünen, Einwohner mit Hauptwohnsitz") == "Hauptwohnsitz"
+    assert residence_of("Einwohner mit Haupt- und Nebenwohnsitz") == "Haupt- oder Nebenwohnsitz"
+    assert "Hauptwohnsitz" not in population_sentence("Köln", 1_000_000, residence=None)
+    assert population_sentence("Köln", 10, residence="Haupt- oder Nebenwohnsitz") == (
+        "In Köln sind 10 Menschen mit Haupt- oder Nebenwohnsitz gemeldet."
+    )
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/uebersicht.py", "pages/karte.py", "pages/profil.py", "pages/zeitreihen.py"]
+)
+def test_stadtbezirk_views_name_their_level(demo_db, monkeypatch, page):
+    at = open_app(monkeypatch, demo_db, page, query={"ebene": "Stadtbezirk"})
+    words = _texts(at) + "\n".join(f["layout"]["title"]["text"] for f in figures(at))
+    words += "\n".join(str(w.label) for w in at.main.get("toggle") + at.main.get("selectbox"))
+    assert "Stadtbezirk" in words
+    assert "Stadtteil" not in words.replace("Stadtteilprofil", ""), [
+        line for line in words.splitlines() if "Stadtteil" in line
+    ]
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/uebersicht.py", "pages/karte.py", "pages/profil.py", "pages/zeitreihen.py"]
+)
+def test_every_chart_carries_the_source_credit(demo_db, monkeypatch, page):
+    at = open_app(monkeypatch, demo_db, page)
+    for spec in figures(at):
+        notes = [a.get("text", "") for a in spec["layout"].get("annotations", [])]
+        assert any("Synthetische Demodaten" in n for n in notes), spec["layout"]["title"]["text"]
+
+
+def test_one_zeile_many_zeilen():
+    from data.errors import ImportReport, rows_text
+
+    assert [rows_text(n) for n in (0, 1, 2, 1024)] == ["0 Zeilen", "1 Zeile", "2 Zeilen", "1.024 Zeilen"]
+    assert ImportReport("population", "a.csv", "Lünen", 1).render().startswith("a.csv: 1 Zeile importiert")
+
+
+# --- phone ----------------------------------------------------------------------------------------
+
+
+def _demo_filters(store, **kwargs):
+    from charts.view import Filters
+
+    dates = store.reference_dates("Musterstadt")
+    return Filters("Musterstadt", dates[-1], dates, **kwargs)
+
+
+def test_phone_time_series_has_few_year_labels(demo_db):
+    from charts.population_views import time_series
+    from charts.view import Source
+    from data.store import Store
+
+    store = Store(demo_db)
+    f = _demo_filters(store)
+    wide = time_series(Source(store), f, "foreigner_share_pct").figure.layout.xaxis.ticktext
+    phone = time_series(Source(store), f, "foreigner_share_pct", compact=True).figure.layout.xaxis.ticktext
+    store.close()
+    assert len(wide) > 4 and len(phone) <= 4 and phone[-1] == wide[-1], "the latest Stichtag stays"
+
+
+def test_phone_rank_shows_the_neighbours_and_the_table_all(demo_db):
+    from charts.population_views import profile
+    from charts.view import Source
+    from data.store import Store
+
+    store = Store(demo_db)
+    f = _demo_filters(store)
+    districts = store.districts("Musterstadt")
+    first = districts["district_id"].iloc[0]
+    view = profile(Source(store), f, first, compact=True)
+    store.close()
+    rank = [c for c in view.charts if c.key.startswith("profil-rang-")][0]
+    shown = rank.figure.data[0].y
+    assert 6 <= len(shown) <= 11 < len(districts) and districts["district"].iloc[0] in shown
+    assert rank.figure.layout.meta["excerpt"] and rank.figure.layout.height < 700
+    assert len(rank.table) == len(districts) + 1, "every district and the city in the table"
+    values = pd.to_numeric(rank.table.iloc[:-1, -1])
+    assert values.is_monotonic_decreasing
+    assert rank.notes[0].startswith("Ausschnitt:")

@@ -10,7 +10,7 @@ from typing import NoReturn
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from charts.texts import PAGE_FAILED, SYNTHETIC_NOTE, missing_text
+from charts.texts import PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
 from charts.view import ChartView, Filters, Source
 from data.store import Store
 from pages.components.access import data_source, get_store
@@ -55,8 +55,10 @@ def page_setup(title: str, needs: str | None = POPULATION) -> Page:
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
         controls = st.expander("Einstellungen dieser Seite", expanded=False)
     else:
-        st.title(title)
-        st.caption(" · ".join([filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text)))
+        st.title(level_title(title, filters.level))
+        st.caption(
+            " · ".join([filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text))
+        )
         if filters.synthetic:
             st.info(SYNTHETIC_NOTE, icon=":material/science:")
         controls = st.container()
@@ -130,6 +132,8 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
             st.plotly_chart(view.figure, config=PLOTLY_CONFIG, key=f"{key}-{view.title}")
             for note in view.notes:
                 st.caption(note)
+            if (view.figure.layout.meta or {}).get("excerpt"):  # the chart shows a part: all of it here
+                st.dataframe(view.text_table(), hide_index=True, height=320, key=f"{key}-{view.key}-table")
             chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
             if not page.filters.public:
                 st.caption(
