@@ -154,12 +154,12 @@ def segregation_sentence(index: float, level: str = "Stadtteil") -> str:
     if not _is_number(index):
         return "Der Segregationsindex lässt sich für diese Daten nicht berechnen."
     movers = round(index)
-    level = "gering" if index < 30 else "mittel" if index < 60 else "hoch"
+    degree = "gering" if index < 30 else "mittel" if index < 60 else "hoch"
     return (
         f"Damit Ausländer:innen und Deutsche gleich über die {plural(level)} verteilt wären, müssten "
         f"rund {movers} von 100 Ausländer:innen in einen anderen {level} ziehen "
         f"(Segregationsindex {fmt_number(index, 1)}; unter 30 gilt als gering, über 60 als hoch – "
-        f"hier: {level})."
+        f"hier: {degree})."
     )
 
 

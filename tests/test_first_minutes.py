@@ -249,6 +249,11 @@ def test_stadtbezirk_views_name_their_level(demo_db, monkeypatch, page):
     words = _texts(at) + "\n".join(f["layout"]["title"]["text"] for f in figures(at))
     words += "\n".join(str(w.label) for w in at.main.get("toggle") + at.main.get("selectbox"))
     assert "Stadtbezirk" in words
+    if page == "pages/uebersicht.py":
+        assert (
+            "gleich über die Stadtbezirke verteilt" in words
+            and "in einen anderen Stadtbezirk ziehen" in words
+        )
     assert "Stadtteil" not in words.replace("Stadtteilprofil", ""), [
         line for line in words.splitlines() if "Stadtteil" in line
     ]
@@ -313,3 +318,23 @@ def test_phone_rank_shows_the_neighbours_and_the_table_all(demo_db):
     values = pd.to_numeric(rank.table.iloc[:-1, -1])
     assert values.is_monotonic_decreasing
     assert rank.notes[0].startswith("Ausschnitt:")
+
+
+# --- beamer ---------------------------------------------------------------------------------------
+
+
+def test_a_talk_runs_from_one_link_to_the_next_page_with_its_settings(demo_db, monkeypatch):
+    query = {"praesentation": "1", "karte": "foreigner_share_lq", "klassen": "3"}
+    at = open_app(monkeypatch, demo_db, "pages/karte.py", query=query)
+    assert at.session_state["map_classes"] == 3 and at.session_state["map_indicator"] == "foreigner_share_lq"
+    assert figures(at)[0]["layout"]["height"] <= 580, "fits a 1024×768 beamer"
+    switched = {}
+    monkeypatch.setattr(
+        "streamlit.switch_page",
+        lambda page, query_params=None: switched.update(page=page, query=query_params),
+    )
+    at.button(key="karte-slide-page").click().run()
+    assert not at.exception
+    assert switched["page"].url_path == "profil"
+    assert switched["query"]["praesentation"] == "1" and switched["query"]["karte"] == "foreigner_share_lq"
+    assert switched["query"]["klassen"] == "3"

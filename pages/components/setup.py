@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -26,6 +27,8 @@ PLOTLY_CONFIG = {
     "displaylogo": False,
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
+
+BEAMER_HEIGHT = 580  # 768 px minus the step buttons, the page margin and one note
 
 PRESENTATION_CSS = """
 <style>
@@ -111,6 +114,23 @@ def _run_router_first() -> None:
     st.rerun()
 
 
+def fit_to_screen(figure: go.Figure) -> go.Figure:
+    """The presented chart no taller than a 1024×768 beamer shows below the step buttons (the server
+    cannot see the screen: this is the smallest one a council room has); a tall ranking is squeezed."""
+    return go.Figure(figure).update_layout(height=min(figure.layout.height or BEAMER_HEIGHT, BEAMER_HEIGHT))
+
+
+def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
+    """"Nächste Seite ▶" to the next page of the talk, with every setting in the URL; False on the last
+    page (no button)."""
+    following = st.session_state.get("next_page")
+    if following is None:
+        return False
+    if where.button("Nächste Seite ▶", key=f"{pos_key}-page", type="primary", width="stretch"):
+        st.switch_page(following, query_params=st.query_params.to_dict())
+    return True
+
+
 def _leave_presentation() -> None:
     st.session_state["presentation"] = False
 
@@ -142,6 +162,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
         return
     views = [v for v in views if v.shown]
     if not views:
+        _next_page_button(st, f"{key}-slide")
         return
     pos_key = f"{key}-slide"
     index = min(st.session_state.get(pos_key, 0), len(views) - 1)
@@ -155,19 +176,20 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
         on_click=_step,
         args=(pos_key, -1),
     )
-    forward.button(
-        "Weiter ▶",
-        key=f"{pos_key}-next",
-        disabled=index >= len(views) - 1,
-        width="stretch",
-        on_click=_step,
-        args=(pos_key, 1),
-    )
+    if index < len(views) - 1 or not _next_page_button(forward, pos_key):
+        forward.button(
+            "Weiter ▶",
+            key=f"{pos_key}-next",
+            disabled=index >= len(views) - 1,
+            width="stretch",
+            on_click=_step,
+            args=(pos_key, 1),
+        )
     info.markdown(f"**Grafik {index + 1} von {len(views)}**")
     leave.button(
         "Präsentation beenden", key=f"{pos_key}-leave", on_click=_leave_presentation, width="stretch"
     )
-    view = views[index]
+    view = replace(views[index], figure=fit_to_screen(views[index].figure))
     st.plotly_chart(view.figure, config=PLOTLY_CONFIG, key=f"{key}-presented")
     for note in view.notes:
         st.caption(note)
