@@ -4,11 +4,10 @@ import streamlit as st
 
 from charts.texts import APP_TITLE
 from pages.components.access import get_store
+from pages.components.setup import run_guarded
 from pages.components.state import sidebar_filters
 
 st.set_page_config(page_title=APP_TITLE, page_icon="static/favicon.png", layout="wide")
-
-st.session_state["filters"] = filters = sidebar_filters(get_store())
 
 # url_path must equal the file name: before st.navigation first runs, Streamlit resolves a deep link
 # against the pages/ folder (see pages/components/setup.py: _run_router_first).
@@ -54,4 +53,21 @@ PAGES = {
         ),
     ],
 }
-st.navigation(PAGES, position="hidden" if filters.presentation else "sidebar").run()
+
+
+def frame() -> None:
+    """The sidebar filters, then the chosen page: a failure in either reaches readers in German."""
+    st.session_state["filters"] = filters = sidebar_filters(get_store())
+    page = st.navigation(PAGES, position="hidden" if filters.presentation else "sidebar")
+    st.session_state["next_page"] = next_page(page)
+    page.run()
+
+
+def next_page(page):
+    """The page after this one in a talk (the Bevölkerung and Flucht pages), None after the last."""
+    talk = [p for group in list(PAGES.values())[:2] for p in group]
+    urls = [p.url_path for p in talk]
+    return talk[urls.index(page.url_path) + 1] if page.url_path in urls[:-1] else None
+
+
+run_guarded(frame)

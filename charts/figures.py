@@ -21,6 +21,7 @@ from indicators.disclosure import SUPPRESSED
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 NO_DATA_COLOUR = "#d4d4d4"
+OTHER_COLOUR = "#eeeeee"  # districts outside the selection: the city around it, not a class
 TEXT_COLOUR = "#1b1f23"
 ACCENT = "#1f5f8b"
 
@@ -80,9 +81,18 @@ def room_for_bar_labels(fig: go.Figure, values: pd.Series) -> go.Figure:
     return fig
 
 
-def class_breaks(values: pd.Series, scheme: str = "quantiles", k: int = 5) -> np.ndarray:
-    """Upper bounds of the classes (mapclassify); fewer classes when there are fewer distinct values."""
+def class_breaks(
+    values: pd.Series, scheme: str = "quantiles", k: int = 5, neutral: float | None = None
+) -> np.ndarray:
+    """Upper bounds of the classes (mapclassify); fewer classes when there are fewer distinct values.
+
+    With a `neutral` value (0 Pp., location quotient 1) the classes are symmetric around it and one
+    class, in the middle, contains it: the scheme classes the distances from the neutral value, each
+    class above the middle one has its mirror below; an even `k` becomes the next odd number."""
     y = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    if neutral is not None and len(y):
+        distances = class_breaks(pd.Series(np.abs(y - neutral)), scheme, k // 2 + 1)
+        return np.concatenate([neutral - distances[-2::-1], neutral + distances])
     distinct = np.unique(y)
     if len(distinct) == 0:
         return np.array([])
@@ -97,6 +107,13 @@ def class_breaks(values: pd.Series, scheme: str = "quantiles", k: int = 5) -> np
     return np.unique(classifier(y, k=k).bins)
 
 
+def lowest_bound(values: pd.Series, breaks: np.ndarray, neutral: float | None = None) -> float:
+    """Where the lowest class starts: the smallest value, or the mirror of the largest for classes
+    symmetric around `neutral`."""
+    low = float(pd.to_numeric(values, errors="coerce").min())
+    return low if neutral is None else min(low, 2 * neutral - float(breaks[-1]))
+
+
 def class_labels(breaks: np.ndarray, lowest: float, indicator: Indicator) -> list[str]:
     lows = [lowest, *breaks[:-1]]
     return [
@@ -105,9 +122,16 @@ def class_labels(breaks: np.ndarray, lowest: float, indicator: Indicator) -> lis
     ]
 
 
+def neutral_value(indicator: Indicator) -> float | None:
+    """The middle of a diverging indicator: no deviation (0 Pp.) or a quotient of 1; else None."""
+    if indicator.unit == POINTS:
+        return 0.0
+    return 1.0 if indicator.key.endswith("_lq") else None
+
+
 def is_diverging(indicator: Indicator) -> bool:
     """Changes, deviations and quotients have a meaningful middle: use a two-sided palette."""
-    return indicator.unit == POINTS or indicator.key.endswith("_lq")
+    return neutral_value(indicator) is not None
 
 
 def label_colour(fill: str) -> str:
@@ -191,29 +215,33 @@ def district_map(
     labels: bool = True,
     presentation: bool = False,
     compact: bool = False,
+    selected: list[str] | None = None,
 ) -> go.Figure:
     """A classed choropleth of one indicator per district.
 
     boundaries: district_id, district, geometry (EPSG:4326). data: district_id, value and optionally
     the counts (population, foreigners, migration_background). Districts without a value are drawn
-    grey and named in the legend.
+    grey and named in the legend. With `selected` district ids the classes stay those of the whole
+    municipality and the other districts are drawn grey, unnamed.
     """
     gdf = boundaries.merge(data.drop(columns=["district"], errors="ignore"), on="district_id", how="left")
     gdf["geometry"] = gdf.geometry.orient_polygons(exterior_cw=True)
     gdf["hover"], hover_template = hover_fields(gdf, indicator)
     features = _features(gdf)
+    chosen = gdf["district_id"].isin(selected) if selected else pd.Series(True, index=gdf.index)
     has_value = gdf["value"].notna()
-    breaks = class_breaks(gdf.loc[has_value, "value"], scheme, k)
+    neutral = neutral_value(indicator)
+    breaks = class_breaks(gdf.loc[has_value, "value"], scheme, k, neutral)
     fig = go.Figure()
     gdf["fill"] = NO_DATA_COLOUR
     if len(breaks):
-        lowest = float(gdf.loc[has_value, "value"].min())
+        lowest = lowest_bound(gdf.loc[has_value, "value"], breaks, neutral)
         cls = np.searchsorted(breaks, gdf["value"].to_numpy(dtype=float), side="left")
         colours_list = palette(colours, len(breaks))
         for i, (label, colour) in enumerate(
             zip(class_labels(breaks, lowest, indicator), colours_list, strict=True)
         ):
-            part = gdf[has_value & (cls == i)]
+            part = gdf[chosen & has_value & (cls == i)]
             gdf.loc[part.index, "fill"] = colour
             if not part.empty:
                 fig.add_trace(_choropleth(part, colour, label, features, hover_template))
@@ -221,26 +249,29 @@ def district_map(
         gdf["hidden"].fillna(False).astype(bool) if "hidden" in gdf else pd.Series(False, index=gdf.index)
     )
     for part, label in (
-        (gdf[~has_value & ~hidden], "keine Daten"),
-        (gdf[hidden], f"{SUPPRESSED} gesperrt (kleine Fallzahl)"),
+        (gdf[chosen & ~has_value & ~hidden], "keine Daten"),
+        (gdf[chosen & hidden], f"{SUPPRESSED} gesperrt (kleine Fallzahl)"),
     ):
         if not part.empty:
             names = ", ".join(part["district"].astype(str))
             fig.add_trace(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}", features, hover_template))
+    if not chosen.all():
+        fig.add_trace(_choropleth(gdf[~chosen], OTHER_COLOUR, "nicht ausgewählt", features, hover_template))
     if labels:
-        points = gdf.geometry.representative_point()
+        named = gdf[chosen]
+        points = named.geometry.representative_point()
         fig.add_trace(
             go.Scattergeo(
                 lon=points.x,
                 lat=points.y,
-                text=gdf["district"],
+                text=named["district"],
                 mode="text",
                 hoverinfo="skip",
                 showlegend=False,
                 textfont={
                     "size": 16 if presentation else 11,
                     "family": FONT,
-                    "color": [label_colour(c) for c in gdf["fill"]],
+                    "color": [label_colour(c) for c in named["fill"]],
                 },
             )
         )

@@ -32,6 +32,8 @@ WITH_MH, WITHOUT_MH = "#1f5f8b", "#9ecae1"
 SEXES = {"m": "Männer", "w": "Frauen"}
 STATUS = {"mit": "mit Migrationshintergrund", "ohne": "ohne Migrationshintergrund"}
 MAX_DATE_TICKS = 8
+PHONE_DATE_TICKS = 4  # "2010" … "2024" side by side on a 390 px screen; full dates take 3
+RANK_NEIGHBOURS = 5  # a phone shows the chosen district and this many above and below it
 
 
 def year_ends(dates: pd.Series | list) -> bool:
@@ -69,8 +71,10 @@ def time_series(
     reference: str | None = None,
     index_base: str | None = None,
     presentation: bool = False,
+    compact: bool = False,
 ) -> go.Figure:
     """Lines over the Stichtage, one per `district`; the `reference` line (the municipality) dashed.
+    On a phone (`compact`) fewer date labels, so they do not overlap.
 
     frame: reference_date, district, value (and `raw`, the value before indexing, when indexed).
     index_base: the base Stichtag as text when the values are indexed (base = 100).
@@ -109,8 +113,10 @@ def time_series(
             )
         )
     style(fig, title, source, presentation, height=640 if presentation else 480)
-    tickvals, ticktext = date_ticks(frame["reference_date"])
-    axis_title = "Stichtag (jeweils 31.12.)" if year_ends(frame["reference_date"]) else "Stichtag"
+    whole_years = year_ends(frame["reference_date"])
+    ticks = (PHONE_DATE_TICKS if whole_years else PHONE_DATE_TICKS - 1) if compact else MAX_DATE_TICKS
+    tickvals, ticktext = date_ticks(frame["reference_date"], ticks)
+    axis_title = "Stichtag (jeweils 31.12.)" if whole_years else "Stichtag"
     fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text=axis_title, tickangle=0)
     room_for_axis_title(fig, source, presentation)
     if index_base is not None:
@@ -301,8 +307,13 @@ def ranking_highlight(
     reference: float | None = None,
     reference_label: str | None = None,
     presentation: bool = False,
+    compact: bool = False,
 ) -> go.Figure:
-    """`figures.ranking_bar` with one district (by name) in the accent colour, the others muted."""
+    """`figures.ranking_bar` with one district (by name) in the accent colour, the others muted. On a
+    phone (`compact`) only its neighbours in the ranking: `layout.meta["excerpt"]` says so."""
+    full = data
+    if compact:
+        data = rank_neighbours(data, highlight)
     fig = ranking_bar(
         data,
         indicator,
@@ -314,7 +325,19 @@ def ranking_highlight(
     )
     bar = fig.data[0]
     bar.marker.color = [ACCENT if name == highlight else MUTED for name in bar.y]
+    if len(data) < full["value"].notna().sum():
+        fig.update_layout(meta={"excerpt": True})
     return room_for_axis_title(room_for_bar_labels(fig, data["value"]), source, presentation)
+
+
+def rank_neighbours(data: pd.DataFrame, highlight: str, n: int = RANK_NEIGHBOURS) -> pd.DataFrame:
+    """The district named `highlight` and up to `n` districts ranked above and below it (all of them
+    where its value is not shown)."""
+    ranked = data.dropna(subset=["value"]).sort_values("value", ascending=False).reset_index(drop=True)
+    at = ranked.index[ranked["district"] == highlight]
+    if at.empty:
+        return data
+    return ranked.iloc[max(0, at[0] - n) : at[0] + n + 1]
 
 
 def _age_label(label: str) -> str:

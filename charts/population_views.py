@@ -37,9 +37,16 @@ from charts.reads import (
     segregation,
     series,
 )
-from charts.sentences import extremes_sentence, hidden_note, overview_sentences, plural, profile_sentences
+from charts.sentences import (
+    extremes_sentence,
+    hidden_note,
+    overview_sentences,
+    plural,
+    profile_sentences,
+    residence_of,
+)
 from charts.tables import german_headers
-from charts.texts import NO_GEOMETRY_NOTE, source_line
+from charts.texts import no_geometry_note, source_line
 from charts.view import ChartView, Filters, Source
 from indicators.catalogue import PERCENT, TOTAL_LABEL, get
 from indicators.disclosure import SUPPRESSED
@@ -86,23 +93,28 @@ def share_map(
         return None
     indicator = get(key)
     values = indicator_values(table, key)  # the public mask is by row position: take it before filtering
-    if f.districts:
-        values = values[values["district_id"].isin(f.districts)]
     shapes = boundaries(src, f)
-    city = city_row(src, f)
     title = f"{indicator.label} nach {f.level}, {f.municipality}"
     source = _source(f)
+    if not (values["value"].notna() | values["hidden"].astype(bool)).any():
+        reason = f"Keine Daten für diese Kennzahl: {f.municipality} hat keine Zahlen zu „{indicator.label}“ geliefert."
+        return ChartView(f"karte-{key}", title, None, pd.DataFrame(), [], source, withheld=reason)
+    city = city_row(src, f)
+    everywhere = values  # a map keeps the classes of the whole municipality and greys the others
+    if f.districts:
+        values = values[values["district_id"].isin(f.districts)]
     labels = len(values) <= 30 if labels is None else labels
     figure = src.memo(
         ("share_map", repr(f), key, scheme, k, colours, labels, compact),
         lambda: map_or_ranking(
-            shapes, values, indicator, title=title, source=source, presentation=f.presentation,
-            compact=compact, reference=city.get(key) if city is not None else None,
+            shapes, values if shapes is None else everywhere, indicator, title=title, source=source,
+            presentation=f.presentation, compact=compact, reference=city.get(key) if city is not None else None,
             reference_label=f.municipality, scheme=scheme, k=k, colours=colours, labels=labels,
+            **({"selected": f.districts} if f.districts and shapes is not None else {}),
         ),
     )  # fmt: skip
     hidden_names = values.loc[values["hidden"].astype(bool), "district"].astype(str).tolist()
-    notes = [NO_GEOMETRY_NOTE] if shapes is None else []
+    notes = [no_geometry_note(f.level, plural(f.level))] if shapes is None else []
     notes.append(f"{indicator.label} = {indicator.formula}.")
     if hidden_names and shapes is None:  # the map names them in its legend; the ranking leaves them out
         notes.append(hidden_note(hidden_names, f.level))
@@ -137,7 +149,7 @@ def _district_table(
     mask = hidden_cells(table)[rows][columns]
     frame = table.loc[rows, columns]
     if city is not None:
-        frame = pd.concat([frame, city.to_frame().T[columns]], ignore_index=True)
+        frame = pd.concat([frame, city.to_frame().T.reindex(columns=columns)], ignore_index=True)
         mask = pd.concat([mask, pd.DataFrame(False, index=[0], columns=columns)], ignore_index=True)
     frame = frame.reset_index(drop=True).apply(_numeric_if_possible)
     return _raw(german_headers(frame, level), german_headers(mask.reset_index(drop=True), level))
@@ -163,6 +175,7 @@ def _raw(frame: pd.DataFrame, hidden: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
 def _series_view(
     src: Source, f: Filters, key: str, ids: list[str], *, title: str, source: str, with_city: bool,
     base: date | None = None, until: date | None = None, notes: list[str] | None = None, view_key: str,
+    compact: bool = False,
 ) -> ChartView:  # fmt: skip
     """Lines of the districts (and the municipality, dashed) over the Stichtage up to `until`; in the
     public view each Stichtag protected on its own, hidden values as gaps."""
@@ -184,7 +197,7 @@ def _series_view(
         notes += notes_for(True, f.threshold)
     figure = time_series_figure(
         lines, indicator, title=title, source=source, reference=f.municipality if with_city else None,
-        index_base=base_text, presentation=f.presentation,
+        index_base=base_text, presentation=f.presentation, compact=compact,
     )  # fmt: skip
     unit = " (Index)" if base is not None else " (%)" if indicator.unit == PERCENT else ""
     wide = lines.pivot_table(index="reference_date", columns="district", values="value", aggfunc="first",
@@ -201,7 +214,7 @@ def _series_view(
 
 
 def time_series(
-    src: Source, f: Filters, key: str, *, base: date | None = None, with_city: bool = True
+    src: Source, f: Filters, key: str, *, base: date | None = None, with_city: bool = True, compact: bool = False
 ) -> ChartView | None:
     """Zeitreihen / Vergleich: the chosen districts (else the five largest) over the Stichtage up to
     the chosen one, as shares or counts, optionally indexed to a base Stichtag."""
@@ -229,7 +242,8 @@ def time_series(
     span = f"Stichtage {fmt_date(shown_dates[0])} bis {fmt_date(shown_dates[-1])}" if shown_dates else ""
     source = f"{source_line(f.source, None)} · {span}"
     return _series_view(src, f, key, ids, title=title, source=source, with_city=with_city, base=base,
-                        until=shown_dates[-1] if shown_dates else None, notes=notes, view_key=f"zeitreihe-{key}")  # fmt: skip
+                        until=shown_dates[-1] if shown_dates else None, notes=notes, view_key=f"zeitreihe-{key}",
+                        compact=compact)  # fmt: skip
 
 
 # --- nationalities and age (Stadtteilprofil, Sitzungsbericht) ------------------------------------
@@ -323,9 +337,10 @@ class Profile:
         return [c.withheld for c in self.charts if c.withheld]
 
 
-def profile(src: Source, f: Filters, district_id: str) -> Profile:
+def profile(src: Source, f: Filters, district_id: str, *, compact: bool = False) -> Profile:
     """Sentences and indicator table of one district, its time series, nationalities, age pyramid
-    and its rank among all districts of the level."""
+    and its rank among all districts of the level (on a phone, `compact`, the rank among its
+    neighbours; the table behind the chart holds them all)."""
     table, city = indicator_table(src, f), city_row(src, f)
     row = table.loc[table["district_id"] == district_id].iloc[0]
     place = str(row["district"])
@@ -338,16 +353,16 @@ def profile(src: Source, f: Filters, district_id: str) -> Profile:
         notes = [] if len(f.dates) > 1 else ["Nur ein Stichtag geladen: die Zeitreihe beginnt mit weiteren Importen."]
         title = f"{get(key).label}: {place} und {f.municipality}"
         charts.append(_series_view(src, f, key, [district_id], title=title, source=_source(f), with_city=True,
-                                   notes=notes, view_key=f"profil-zeitreihe-{key}"))  # fmt: skip
+                                   notes=notes, view_key=f"profil-zeitreihe-{key}", compact=compact))  # fmt: skip
     charts += [v for v in (nationalities(src, f, [district_id]), age_structure(src, f, [district_id])) if v]
-    charts += [_rank_view(src, f, table, city, key, district_id, place, hidden) for key in KEY_SHARES]
+    charts += [_rank_view(src, f, table, city, key, district_id, place, hidden, compact) for key in KEY_SHARES]
     return Profile(place, sentences, known[["Kennzahl", place, f.municipality]], notes_for(bool(hidden), f.threshold),
                    charts)  # fmt: skip
 
 
 def _rank_view(
     src: Source, f: Filters, table: pd.DataFrame, city: pd.Series | None, key: str, district_id: str,
-    place: str, hidden: set[str],
+    place: str, hidden: set[str], compact: bool = False,
 ) -> ChartView:  # fmt: skip
     indicator = get(key)
     values = indicator_values(table, key)
@@ -356,7 +371,7 @@ def _rank_view(
     figure = ranking_highlight(
         values, indicator, place, title=title, source=source,
         reference=city.get(key) if city is not None else None, reference_label=f.municipality,
-        presentation=f.presentation,
+        presentation=f.presentation, compact=compact,
     )  # fmt: skip
     if key in hidden:
         notes = [f"Der Wert von {place} wird wegen kleiner Fallzahlen nicht ausgewiesen ({SUPPRESSED})."]
@@ -366,7 +381,14 @@ def _rank_view(
     if values["hidden"].any():
         names = ", ".join(values.loc[values["hidden"].astype(bool), "district"].astype(str))
         notes += [f"Ohne Balken ({SUPPRESSED}): {names}."]
+    if (figure.layout.meta or {}).get("excerpt"):
+        notes.insert(0, f"Ausschnitt: {place} und die Nachbarn in der Rangfolge; alle {plural(f.level)} stehen in der Tabelle.")
     data, mask = _district_table(table, city, table["district_id"], key, f.level)
+    if compact:  # the table stands in for the full ranking: highest first, the municipality last
+        n = len(data) - (city is not None)
+        ranked = pd.to_numeric(data.iloc[:n, -1], errors="coerce").sort_values(ascending=False)
+        order = [*ranked.index, *data.index[n:]]
+        data, mask = data.loc[order].reset_index(drop=True), mask.loc[order].reset_index(drop=True)
     notes += notes_for(mask, f.threshold)
     return ChartView(f"profil-rang-{key}", title, figure, data, notes, source, mask)
 
@@ -419,7 +441,8 @@ def overview(src: Source, f: Filters, key: str, *, compact: bool = False) -> Ove
     scope = f"{n} ausgewählte {plural(f.level)}" if f.districts else f"alle {n} {plural(f.level)}"
     return Overview(
         key_figures(city, d_now, d_change, previous), change_note,
-        overview_sentences(f.municipality, city, previous, d_now), chart, ranked, sentence,
+        overview_sentences(f.municipality, city, previous, d_now, f.level, residence_of(f.source)),
+        chart, ranked, sentence,
         f"{indicator.label}, {scope}; Rang 1 = höchster Wert.", hidden_note(hidden, f.level) if hidden else None,
         published_note(city_row(src, f), f) + notes_for(bool(hidden), f.threshold),
     )  # fmt: skip

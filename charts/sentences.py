@@ -113,10 +113,21 @@ def migration_sentence(place: str, share_pct: float) -> str:
 
 
 def population_sentence(
-    place: str, population: float, change: float | None = None, previous: date | None = None
+    place: str,
+    population: float,
+    change: float | None = None,
+    previous: date | None = None,
+    residence: str | None = None,
 ) -> str:
-    """ "In Lünen leben 87.815 Menschen mit Hauptwohnsitz – 412 mehr als am 31.12.2019." """
-    text = f"In {place} leben {fmt_int(population)} Menschen mit Hauptwohnsitz"
+    """ "In Lünen leben 87.815 Menschen mit Hauptwohnsitz – 412 mehr als am 31.12.2019." where the
+    source says `residence` "Hauptwohnsitz"; "In Köln sind 1.095.520 Menschen gemeldet" where it
+    does not say (see `residence_of`)."""
+    if residence == MAIN_RESIDENCE:
+        text = f"In {place} leben {fmt_int(population)} Menschen mit Hauptwohnsitz"
+    elif residence:
+        text = f"In {place} sind {fmt_int(population)} Menschen mit {residence} gemeldet"
+    else:
+        text = f"In {place} sind {fmt_int(population)} Menschen gemeldet"
     if _is_number(change) and previous is not None:
         if round(change) == 0:
             text += f" – so viele wie am {fmt_date(previous)}"
@@ -126,17 +137,29 @@ def population_sentence(
     return text + "."
 
 
-def segregation_sentence(index: float) -> str:
+MAIN_RESIDENCE = "Hauptwohnsitz"
+
+
+def residence_of(source: str | None) -> str | None:
+    """Which residents a municipality's figures count, as its source says (municipalities.source):
+    "Hauptwohnsitz", "Haupt- oder Nebenwohnsitz", or None where the source does not say."""
+    text = (source or "").lower()
+    if "nebenwohn" in text:
+        return "Haupt- oder Nebenwohnsitz"
+    return MAIN_RESIDENCE if "hauptwohn" in text else None
+
+
+def segregation_sentence(index: float, level: str = "Stadtteil") -> str:
     """What the dissimilarity index means, in words: the share of foreigners who would have to move."""
     if not _is_number(index):
         return "Der Segregationsindex lässt sich für diese Daten nicht berechnen."
     movers = round(index)
-    level = "gering" if index < 30 else "mittel" if index < 60 else "hoch"
+    degree = "gering" if index < 30 else "mittel" if index < 60 else "hoch"
     return (
-        f"Damit Ausländer:innen und Deutsche gleich über die Stadtteile verteilt wären, müssten "
-        f"rund {movers} von 100 Ausländer:innen in einen anderen Stadtteil ziehen "
+        f"Damit Ausländer:innen und Deutsche gleich über die {plural(level)} verteilt wären, müssten "
+        f"rund {movers} von 100 Ausländer:innen in einen anderen {level} ziehen "
         f"(Segregationsindex {fmt_number(index, 1)}; unter 30 gilt als gering, über 60 als hoch – "
-        f"hier: {level})."
+        f"hier: {degree})."
     )
 
 
@@ -176,13 +199,22 @@ def hidden_note(names: list[str], level: str = "Stadtteil") -> str:
     return f"Nicht berücksichtigt ({SUPPRESSED}, Geheimhaltung), {which}: {', '.join(names)}."
 
 
-def overview_sentences(place: str, city: dict, previous: date | None, dissimilarity: float) -> list[str]:
-    """The municipality's key figures in words."""
+def overview_sentences(
+    place: str,
+    city: dict,
+    previous: date | None,
+    dissimilarity: float,
+    level: str = "Stadtteil",
+    residence: str | None = None,
+) -> list[str]:
+    """The municipality's key figures in words; `residence` as in `population_sentence`."""
     return [
-        population_sentence(place, city.get("population"), city.get("population_change"), previous),
+        population_sentence(
+            place, city.get("population"), city.get("population_change"), previous, residence
+        ),
         foreigner_sentence(place, city.get("foreigner_share_pct")),
         migration_sentence(place, city.get("migration_background_share_pct")),
-        segregation_sentence(dissimilarity),
+        segregation_sentence(dissimilarity, level),
     ]
 
 

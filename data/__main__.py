@@ -156,24 +156,13 @@ def resolve_municipality(name: str | None, db_path: Path, file: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "hash-password":  # touches no database
+        return _hash_password()
     db_path = args.db or default_db_path()
     before = link_target(db_path)
     try:
         if args.command in {"demo", "import", "undo"}:
             current_version(db_path)  # a broken database link refuses every write before any work
-        if args.command == "hash-password":
-            import getpass
-
-            from data.passwords import hash_password
-
-            password = getpass.getpass("Passwort: ")
-            if len(password) < 10 or password != getpass.getpass("Wiederholen: "):
-                print(
-                    "Die Passwörter stimmen nicht überein oder sind kürzer als 10 Zeichen.", file=sys.stderr
-                )
-                return 1
-            print(hash_password(password))
-            return 0
         if args.command == "undo":
             from data.audit import undo_last
 
@@ -259,6 +248,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     print(_with_notes(f"{report.render()}\nDatenbank: {db_path}"))
+    return 0
+
+
+def _hash_password() -> int:
+    import getpass
+
+    from data.passwords import hash_password
+
+    password = getpass.getpass("Passwort: ")
+    if len(password) < 10 or password != getpass.getpass("Wiederholen: "):
+        print("Die Passwörter stimmen nicht überein oder sind kürzer als 10 Zeichen.", file=sys.stderr)
+        return 1
+    print(hash_password(password))
     return 0
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.errors import DataImportError, ImportReport, Problem
+from data.errors import DataImportError, ImportReport, Problem, rows_text
 from data.parsing import find_column, normalise_header, parse_count, parse_date, read_bytes, read_table
 from data.store import writing
 
@@ -403,5 +403,5 @@ def _describe_replaced(gone: pd.DataFrame) -> str:
         return ""
     counts = gone.groupby(["period_start", "period_type"]).size()
     return ", ".join(
-        f"{period_text(pd.Timestamp(start).date(), kind)} ({k} Zeilen)" for (start, kind), k in counts.items()
+        f"{period_text(pd.Timestamp(start).date(), kind)} ({rows_text(k)})" for (start, kind), k in counts.items()
     )

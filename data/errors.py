@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def rows_text(n: int) -> str:
+    """ "1 Zeile", "13 Zeilen", "1.024 Zeilen"."""
+    return f"{n:,}".replace(",", ".") + (" Zeile" if n == 1 else " Zeilen")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding about one cell, row or column of an input file."""
@@ -55,7 +60,7 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
 
     def render(self) -> str:
-        lines = [f"{self.file_name}: {self.rows} Zeilen importiert ({self.kind}, {self.municipality})."]
+        lines = [f"{self.file_name}: {rows_text(self.rows)} importiert ({self.kind}, {self.municipality})."]
         if self.replaced:
             lines.append(f"Ersetzt: {self.replaced}")
         lines += [f"Hinweis: {w.describe(self.file_name)}" for w in self.warnings]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.errors import DataImportError, ImportReport, Problem
+from data.errors import DataImportError, ImportReport, Problem, rows_text
 from data.parsing import (
     find_column,
     normalise_header,
@@ -302,7 +302,7 @@ def widen_long_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
         more = " …" if ignored[measure].nunique() > 8 else ""
         problems.append(
             _warning(
-                f"{len(ignored)} Zeilen mit anderen Merkmalen ({names}{more}) werden nicht übernommen.",
+                f"{rows_text(len(ignored))} mit anderen Merkmalen ({names}{more}) werden nicht übernommen.",
                 column=measure,
             )
         )
@@ -772,7 +772,7 @@ def import_population(
         # detail of the same Stichtage would no longer add up to the new totals: it is replaced too
         detail_rows = w.replace("population_detail", where, [municipality, dates], pd.DataFrame(), import_id)
         replaced = ", ".join(
-            f"Stichtag {pd.Timestamp(d):%d.%m.%Y} ({k} Zeilen)" for d, k in old.itertuples(index=False)
+            f"Stichtag {pd.Timestamp(d):%d.%m.%Y} ({rows_text(k)})" for d, k in old.itertuples(index=False)
         )
         if detail_rows:
             replaced += f"; {detail_rows} Detailzeilen dieser Stichtage"

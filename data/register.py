@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from data.demo import AGE_GROUPS, GERMANY, population_totals
-from data.errors import DataImportError, ImportReport, Problem
+from data.errors import DataImportError, ImportReport, Problem, rows_text
 from data.parsing import (
     MAX_FILE_BYTES,
     decode_text,
@@ -116,7 +116,7 @@ def aggregate_register(
             problems.append(Problem(message.format(value=value), row, column))
         if mask.sum() > 20:
             problems.append(
-                Problem(f"… und {int(mask.sum()) - 20} weitere Zeilen mit demselben Fehler.", column=column)
+                Problem(f"… und {rows_text(int(mask.sum()) - 20)} mehr mit demselben Fehler.", column=column)
             )
 
     district_raw = frame[cols["district"]].str.strip()

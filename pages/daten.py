@@ -16,7 +16,9 @@ if not tables:
     st.warning(NO_DATA)
     st.stop()
 search = page.controls.text_input(
-    "Textfilter", key="data_filter", placeholder="z. B. Namen eines Stadtteils oder einer Staatsangehörigkeit"
+    "Textfilter",
+    key="data_filter",
+    placeholder=f"z. B. Namen eines {f.level}s oder einer Staatsangehörigkeit",
 )
 slug = f"{f.municipality}_{f.reference_date.isoformat() if f.reference_date else ''}".replace(" ", "_")
 excel_sheets, excel_notes = {}, []

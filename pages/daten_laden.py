@@ -19,11 +19,13 @@ from pages.components.upload import (
     confirm_import,
     keep_uploads_in_memory,
     preview,
+    problem_kinds,
+    problems_headline,
     problems_table,
     run_import,
 )
 
-page = page_setup("Daten laden")
+page = page_setup("Daten laden", needs=None)
 f = page.filters
 editor = current_editor()
 if editor is None:
@@ -110,10 +112,9 @@ try:
         kind, upload.name, payload, page.store.path, municipality, when, mapping, editor, check_only=True
     )
 except DataImportError as err:
-    st.error(
-        f"Die Datei kann so nicht importiert werden ({len(err.problems)} Fehler). Es wurde nichts geändert."
-    )
-    st.dataframe(problems_table(err), hide_index=True)
+    st.error(problems_headline(err))
+    st.dataframe(problem_kinds(err), hide_index=True, key="upload_problem_kinds")
+    st.dataframe(problems_table(err), hide_index=True, key="upload_problems")
     st.stop()
 st.success(check_message(checked))
 for warning in checked.warnings:

@@ -11,7 +11,7 @@ from indicators.disclosure import SUPPRESSED
 from pages.components.access import load
 from pages.components.setup import page_setup
 
-page = page_setup("Methodik")
+page = page_setup("Methodik", needs=None)
 f = page.filters
 
 st.header("Kennzahlen")

@@ -26,12 +26,15 @@ if (
     st.session_state["profile_district"] = wanted or options[0]
 st.session_state["_profile_selection"] = list(f.districts)
 district_id = page.controls.selectbox(f.level, options, format_func=names.get, key="profile_district")
-view = profile(page.source, f, district_id)
+view = profile(page.source, f, district_id, compact=page.compact)
 
 if not f.presentation:  # the beamer shows the charts only
     st.subheader(view.place)
     st.markdown(bullet_list(view.sentences))
-    st.table(view.table.set_index("Kennzahl"))
+    if page.compact:  # a phone: the table scrolls within itself
+        st.dataframe(view.table, hide_index=True, key="profile-table")
+    else:
+        st.table(view.table.set_index("Kennzahl"))
     for note in view.notes:
         st.caption(note)
 show_charts(page, view.charts, key="profil")

@@ -5,19 +5,16 @@ import streamlit as st
 from charts.formatting import fmt_date, fmt_int, fmt_pct
 from charts.refugee_figures import METHOD_NOTE, projection_text
 from charts.refugee_views import occupancy
+from charts.sentences import plural
 from charts.tables import csv_bytes
-from pages.components.setup import page_setup, show_charts
+from pages.components.setup import page_setup, say_missing, show_charts
 
-page = page_setup("Unterbringung")
+page = page_setup("Unterbringung", needs=None)
 f = page.filters
 view = occupancy(page.source, f)
 if view is None:
-    where = " in den gewählten Stadtteilen" if f.districts else ""
-    st.info(
-        f"Für {f.municipality}{where} liegen bis zum gewählten Stichtag keine Belegungszahlen vor. Sie "
-        "lassen sich mit `python -m data import occupancy DATEI --municipality NAME` laden."
-    )
-    st.stop()
+    where = f" in den gewählten {plural(f.level)}n" if f.districts else ""
+    say_missing(page, f"Belegungszahlen{where}" + (" bis zum gewählten Stichtag" if f.reference_date else ""))
 if f.reference_date is not None and view.when.date() != f.reference_date:
     st.caption(f"Stand der Belegung: {fmt_date(view.when)} (letzter Stichtag vor dem {f.date_text}).")
 

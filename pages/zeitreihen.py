@@ -33,7 +33,7 @@ if use_index and len(dates) > 1:
         )
     )
 
-view = time_series(page.source, f, key, base=base, with_city=kind == "Anteile")
+view = time_series(page.source, f, key, base=base, with_city=kind == "Anteile", compact=page.compact)
 if view is None:
     st.warning(NO_DATA)
     st.stop()

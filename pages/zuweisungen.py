@@ -6,9 +6,9 @@ from charts.formatting import fmt_int, fmt_pct
 from charts.refugee_views import allocations
 from charts.tables import csv_bytes
 from charts.view import ChartView
-from pages.components.setup import page_setup, show_charts
+from pages.components.setup import page_setup, say_missing, show_charts
 
-page = page_setup("Zuweisungen")
+page = page_setup("Zuweisungen", needs=None)
 f = page.filters
 left, right = page.controls.columns([2, 3])
 units = {"year": "Jahre", "month": "Monate (letzte 3 Jahre)"}
@@ -16,11 +16,7 @@ by = left.radio("Zeiteinheit", list(units), format_func=units.get, horizontal=Tr
 n = right.slider("Herkunftsländer einzeln zeigen", 3, 10, 6, key="alloc_countries")
 view = allocations(page.source, f, by, n)
 if view is None:
-    st.info(
-        f"Für {f.municipality} sind bis zum gewählten Stichtag keine Zuweisungen geladen. Zuweisungslisten "
-        "lassen sich mit `python -m data import allocations DATEI --municipality NAME` laden."
-    )
-    st.stop()
+    say_missing(page, "Zuweisungen bis zum gewählten Stichtag" if f.reference_date else "Zuweisungen")
 if view.only_years:
     left.caption("Nur Jahreszahlen geladen; eine Aufteilung auf Monate ist nicht möglich.")
 

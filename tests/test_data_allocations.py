@@ -103,7 +103,7 @@ def test_months_replace_a_stored_year_only_when_complete(db_path, tmp_path):
     report = import_allocations(
         _write(tmp_path, "all.csv", "Zeitraum;Herkunftsland;Personen\n" + year), db_path, KL
     )
-    assert "2023 (1 Zeilen)" in report.replaced
+    assert "2023 (1 Zeile)" in report.replaced
     rows = _table(db_path, "allocations")
     assert set(rows["period_type"]) == {"month"} and rows["persons"].sum() == 12
 

@@ -83,7 +83,7 @@ def test_uebersicht_luenen_key_figures_and_sentences(monkeypatch, luenen_db):
     }
     assert all(not m.proto.delta for m in at.metric), "one Stichtag: no change to show"
     text = _text(at)
-    assert "In Lünen leben 87.815 Menschen mit Hauptwohnsitz." in text
+    assert "In Lünen sind 87.815 Menschen gemeldet." in text, "the source does not say which residents"
     assert "In Lünen hat etwa jede*r Dritte einen Migrationshintergrund (34,4 %)." in text
     assert "Den höchsten Ausländeranteil hat Gahmen (23,3 %), den niedrigsten Niederaden (2,3 %)." in text
     assert "keine Stadtteilgrenzen geladen" in text
@@ -116,8 +116,10 @@ def test_uebersicht_selection_narrows_map_and_extremes(monkeypatch, demo_db):
     after = at.dataframe[0].value["Stadtteil"].tolist()
     assert sorted(after) == ["Altstadt", "Bahnhofsviertel", "Nordviertel"]
     assert after != before
-    locations = [loc for trace in figures(at)[0]["data"] for loc in trace.get("locations", [])]
-    assert sorted(locations) == ["011", "012", "021"]
+    traces = figures(at)[0]["data"]
+    coloured = [loc for t in traces if t.get("name") != "nicht ausgewählt" for loc in t.get("locations", [])]
+    assert sorted(coloured) == ["011", "012", "021"]
+    assert any(t.get("name") == "nicht ausgewählt" for t in traces), "the rest of the city, in grey"
 
 
 def test_query_parameters_restore_the_view(monkeypatch, demo_db):

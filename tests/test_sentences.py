@@ -95,8 +95,11 @@ def test_plural_verb_and_missing_values():
 
 
 def test_population_sentence():
-    assert population_sentence("Lünen", 87815) == "In Lünen leben 87.815 Menschen mit Hauptwohnsitz."
-    assert population_sentence("Lünen", 87815, -412, date(2019, 12, 31)) == (
+    assert population_sentence("Lünen", 87815) == "In Lünen sind 87.815 Menschen gemeldet."
+    assert population_sentence("Lünen", 87815, residence="Hauptwohnsitz") == (
+        "In Lünen leben 87.815 Menschen mit Hauptwohnsitz."
+    )
+    assert population_sentence("Lünen", 87815, -412, date(2019, 12, 31), "Hauptwohnsitz") == (
         "In Lünen leben 87.815 Menschen mit Hauptwohnsitz – 412 weniger als am 31.12.2019."
     )
     assert population_sentence("Lünen", 87815, 1234, date(2019, 12, 31)).endswith(
@@ -104,7 +107,7 @@ def test_population_sentence():
     )
     assert "so viele wie" in population_sentence("Lünen", 87815, 0, date(2019, 12, 31))
     assert population_sentence("Lünen", 87815, float("nan"), None) == (
-        "In Lünen leben 87.815 Menschen mit Hauptwohnsitz."
+        "In Lünen sind 87.815 Menschen gemeldet."
     )
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import NoReturn
 
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from charts.texts import SYNTHETIC_NOTE
+from charts.texts import PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
 from charts.view import ChartView, Filters, Source
 from data.store import Store
 from pages.components.access import data_source, get_store
+from pages.components.auth import current_editor
 from pages.components.downloads import chart_downloads
+
+log = logging.getLogger("integrationsmonitor")
+POPULATION = "Einwohnerzahlen"
 
 # plotly.js fetches its world base map from here instead of a CDN (see static/README.md). Charts are
 # shown with theme=None: Streamlit's theme would grey the axis text (3.7:1 on white); without it the
@@ -21,6 +29,8 @@ PLOTLY_CONFIG = {
     "displaylogo": False,
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
+
+BEAMER_HEIGHT = 580  # 768 px minus the step buttons, the page margin and one note
 
 PRESENTATION_CSS = """
 <style>
@@ -40,8 +50,9 @@ class Page:
     compact: bool = False  # a phone: charts lay out their legends for a narrow screen
 
 
-def page_setup(title: str) -> Page:
-    """Heading, demo notice and the shared filters (rendered in the sidebar by app.py)."""
+def page_setup(title: str, needs: str | None = POPULATION) -> Page:
+    """Heading, demo notice and the shared filters (rendered in the sidebar by app.py). A page that
+    `needs` population figures says so and stops for a municipality without them."""
     if "filters" not in st.session_state:
         _run_router_first()
     filters: Filters = st.session_state["filters"]
@@ -49,13 +60,38 @@ def page_setup(title: str) -> Page:
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
         controls = st.expander("Einstellungen dieser Seite", expanded=False)
     else:
-        st.title(title)
-        st.caption(f"{filters.municipality} · Stichtag {filters.date_text}")
+        st.title(level_title(title, filters.level))
+        st.caption(
+            " · ".join([filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text))
+        )
         if filters.synthetic:
             st.info(SYNTHETIC_NOTE, icon=":material/science:")
         controls = st.container()
     store = get_store()
-    return Page(store=store, source=data_source(store), filters=filters, controls=controls, compact=_on_phone())
+    page = Page(
+        store=store, source=data_source(store), filters=filters, controls=controls, compact=_on_phone()
+    )
+    if needs == POPULATION and not filters.dates:
+        say_missing(page, POPULATION)
+    return page
+
+
+def say_missing(page: Page, what: str) -> NoReturn:
+    """Readers read in German what is not loaded for the chosen municipality; editors also get the way
+    to load it. Stops the page."""
+    st.info(missing_text(page.filters.municipality, what), icon=":material/info:")
+    if current_editor() is not None:
+        st.page_link("pages/daten_laden.py", label="Daten laden", icon=":material/upload_file:")
+    st.stop()
+
+
+def run_guarded(run: Callable[[], object]) -> None:
+    """Run a page; whatever goes wrong is logged with its traceback and the reader reads German."""
+    try:
+        run()
+    except Exception:  # st.stop and st.rerun are no Exception: they pass
+        log.exception("Seite fehlgeschlagen")
+        st.error(PAGE_FAILED, icon=":material/error:")
 
 
 def _on_phone() -> bool:
@@ -80,6 +116,23 @@ def _run_router_first() -> None:
     st.rerun()
 
 
+def fit_to_screen(figure: go.Figure) -> go.Figure:
+    """The presented chart no taller than a 1024×768 beamer shows below the step buttons (the server
+    cannot see the screen: this is the smallest one a council room has); a tall ranking is squeezed."""
+    return go.Figure(figure).update_layout(height=min(figure.layout.height or BEAMER_HEIGHT, BEAMER_HEIGHT))
+
+
+def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
+    """"Nächste Seite ▶" to the next page of the talk, with every setting in the URL; False on the last
+    page (no button)."""
+    following = st.session_state.get("next_page")
+    if following is None:
+        return False
+    if where.button("Nächste Seite ▶", key=f"{pos_key}-page", type="primary", width="stretch"):
+        st.switch_page(following, query_params=st.query_params.to_dict())
+    return True
+
+
 def _leave_presentation() -> None:
     st.session_state["presentation"] = False
 
@@ -101,6 +154,8 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
             st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-{view.title}")
             for note in view.notes:
                 st.caption(note)
+            if (view.figure.layout.meta or {}).get("excerpt"):  # the chart shows a part: all of it here
+                st.dataframe(view.text_table(), hide_index=True, height=320, key=f"{key}-{view.key}-table")
             chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
             if not page.filters.public:
                 st.caption(
@@ -109,6 +164,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
         return
     views = [v for v in views if v.shown]
     if not views:
+        _next_page_button(st, f"{key}-slide")
         return
     pos_key = f"{key}-slide"
     index = min(st.session_state.get(pos_key, 0), len(views) - 1)
@@ -122,19 +178,20 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
         on_click=_step,
         args=(pos_key, -1),
     )
-    forward.button(
-        "Weiter ▶",
-        key=f"{pos_key}-next",
-        disabled=index >= len(views) - 1,
-        width="stretch",
-        on_click=_step,
-        args=(pos_key, 1),
-    )
+    if index < len(views) - 1 or not _next_page_button(forward, pos_key):
+        forward.button(
+            "Weiter ▶",
+            key=f"{pos_key}-next",
+            disabled=index >= len(views) - 1,
+            width="stretch",
+            on_click=_step,
+            args=(pos_key, 1),
+        )
     info.markdown(f"**Grafik {index + 1} von {len(views)}**")
     leave.button(
         "Präsentation beenden", key=f"{pos_key}-leave", on_click=_leave_presentation, width="stretch"
     )
-    view = views[index]
+    view = replace(views[index], figure=fit_to_screen(views[index].figure))
     st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-presented")
     for note in view.notes:
         st.caption(note)

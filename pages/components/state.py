@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from charts.formatting import fmt_date
@@ -25,6 +26,20 @@ PARAMS = {
     "level": "ebene",
     "presentation": "praesentation",
 }
+# the view settings of the pages (widget key → URL parameter, type): a shared link opens the same
+# map, classes, palette and display mode; the beamer link keeps them from page to page
+VIEW_PARAMS = {
+    "overview_indicator": ("kennzahl", str),
+    "map_indicator": ("karte", str),
+    "map_scheme": ("klassenbildung", str),
+    "map_classes": ("klassen", int),
+    "map_palette": ("farben", str),
+    "map_labels": ("namen", bool),
+    "series_kind": ("darstellung", str),
+    "series_indexed": ("index", bool),
+    "alloc_by": ("zeiteinheit", str),
+}
+TRUE = {"1", "true", "ja"}
 
 
 def _from_url() -> None:
@@ -38,10 +53,26 @@ def _from_url() -> None:
         if key == "districts":
             st.session_state[key] = [v for v in qp[param].split(",") if v]
         elif key == "presentation":
-            st.session_state[key] = qp[param] in {"1", "true", "ja"}
+            st.session_state[key] = qp[param] in TRUE
         else:
             st.session_state[key] = qp[param]
+    for key, (param, kind) in VIEW_PARAMS.items():
+        if param in qp:
+            text = qp[param]
+            try:
+                st.session_state[key] = text in TRUE if kind is bool else kind(text)
+            except ValueError:  # a mangled link: the page's default
+                continue
     st.session_state["_filters_seeded"] = True
+
+
+def _view_params() -> dict[str, str | None]:
+    """The view settings as they stand in the session (None: not set on this page)."""
+    wanted = {}
+    for key, (param, kind) in VIEW_PARAMS.items():
+        value = st.session_state.get(key)
+        wanted[param] = None if value is None else ("1" if value else "0") if kind is bool else str(value)
+    return wanted
 
 
 def _to_url(filters: Filters) -> None:
@@ -51,6 +82,7 @@ def _to_url(filters: Filters) -> None:
         "stadtteile": ",".join(filters.districts) or None,
         "ebene": filters.level if filters.level != STADTTEIL else None,
         "praesentation": "1" if filters.presentation else None,
+        **_view_params(),
     }
     for param, value in wanted.items():
         if value is None:
@@ -66,16 +98,27 @@ def _valid(key: str, options: list, default):
         st.session_state[key] = default
 
 
+def default_municipality(store: Store, municipalities: pd.DataFrame) -> str:
+    """The first real municipality with population data; a demo city or one holding only refugee data
+    only when nothing better exists (its population pages would be empty)."""
+    names = municipalities["name"].tolist()
+    real = set(municipalities.loc[~municipalities["synthetic"].astype(bool), "name"])
+    with_population = [n for n in names if load(store, "reference_dates", n)]
+    return next(iter([n for n in with_population if n in real] + with_population + names))
+
+
 def sidebar_filters(store: Store) -> Filters:
     """Render the shared filters in the sidebar and return them; keeps the URL in step."""
     _from_url()
+    for key in VIEW_PARAMS:  # a page's setting outlives the page (Streamlit drops unrendered widgets)
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     municipalities = load(store, "municipalities")
     names = municipalities["name"].tolist()
     if not names:
         st.error("Die Datenbank enthält noch keine Kommune. Bitte Daten importieren (siehe README).")
         st.stop()
-    real = municipalities.loc[~municipalities["synthetic"].astype(bool), "name"].tolist()
-    _valid("municipality", names, (real or names)[0])
+    _valid("municipality", names, default_municipality(store, municipalities))
     sb = st.sidebar
     municipality = sb.selectbox("Kommune", names, key="municipality")
     meta = municipalities.set_index("name").loc[municipality]
@@ -83,9 +126,13 @@ def sidebar_filters(store: Store) -> Filters:
     dates = load(store, "reference_dates", municipality)
     iso = [d.isoformat() for d in dates]
     _valid("reference_date", iso, iso[-1] if iso else None)
-    chosen = sb.selectbox(
-        "Stichtag", iso, key="reference_date", format_func=lambda d: fmt_date(date.fromisoformat(d))
-    )
+    if iso:
+        chosen = sb.selectbox(
+            "Stichtag", iso, key="reference_date", format_func=lambda d: fmt_date(date.fromisoformat(d))
+        )
+    else:  # only refugee data: no Stichtag of the population to choose
+        chosen = None
+        sb.caption(f"Stichtag: für {municipality} sind keine Einwohnerzahlen geladen.")
 
     levels = load(store, "levels", municipality) or [STADTTEIL]
     _valid("level", levels, STADTTEIL if STADTTEIL in levels else levels[0])

@@ -10,6 +10,7 @@ database now holds, read back from it, so a wrong Stichtag cannot hide behind a 
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -149,6 +150,27 @@ def problems_table(err: DataImportError) -> pd.DataFrame:
             "Spalte": [p.column or "" for p in err.problems],
             "Meldung": [p.message for p in err.problems],
         }
+    )
+
+
+def problem_kinds(err: DataImportError) -> pd.DataFrame:
+    """How often each kind of finding occurs (Art, Anzahl), in the order they first occur: the
+    values, names and numbers a message quotes do not make a new kind."""
+    kinds = pd.Series([_kind(p.message) for p in err.problems], dtype=object)
+    counts = kinds.value_counts(sort=False)
+    return pd.DataFrame({"Art": counts.index, "Anzahl": counts.to_numpy()})
+
+
+def _kind(message: str) -> str:
+    text = re.sub(r'"[^"]*"|„[^“]*“|\([^)]*\)', "…", message)
+    return re.sub(r"\d[\d.,]*", "…", text)
+
+
+def problems_headline(err: DataImportError) -> str:
+    kinds = len(problem_kinds(err))
+    return (
+        f"Die Datei kann so nicht importiert werden: {_count(len(err.problems), 'Fehler', 'Fehler')}"
+        f"{'' if kinds < 2 else f' von {kinds} Arten'}. Es wurde nichts geändert. Alle Fehler stehen unten."
     )
 
 
