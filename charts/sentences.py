@@ -7,6 +7,7 @@ Shares become everyday fractions: 22,5 % → "gut jede*r Fünfte", 31 % → "kna
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -252,9 +253,16 @@ def bullet_list(sentences: list[str]) -> str:
     return "\n".join(f"- {markdown_safe(s)}" for s in sentences)
 
 
+#: what Streamlit's Markdown would act on within a line: emphasis, code, links and images (`[`), HTML and
+#: autolinks (`<`), LaTeX (`$`), strike-through, tables and coloured text (`:red[…]`, needs `[`)
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>$~|])")
+
+
 def markdown_safe(text: str) -> str:
-    """Escape the gender star for st.markdown, so "jede*r … jede*r" never turns italic."""
-    return text.replace("*", "\\*")
+    """Text (with names from files) as literal Markdown: the gender star never turns italic, and a
+    name like `[x](http://…)`, `![](…)`, `<img …>`, `$x$` or `:red[x]` is shown as written, never as a
+    link, an image fetched from elsewhere, a formula or a colour."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def plural(level: str) -> str:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from charts.report import build_report, write
+from charts.sentences import markdown_safe
 from indicators.disclosure import default_threshold
 from indicators.report import SelectionError
 from pages.components.setup import page_setup
@@ -42,7 +43,7 @@ if built and built[0] == wanted:
     stamp = f.reference_date.isoformat()
     st.success(f"Bericht fertig: {built[2]}. Fallzahlen unter {default_threshold()} sind gesperrt.")
     for reason in built[3]:
-        st.caption(reason)
+        st.caption(markdown_safe(reason))
     st.download_button(
         f"{fmt.upper()} herunterladen",
         data=built[1],

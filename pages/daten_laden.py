@@ -4,13 +4,14 @@ from datetime import date
 
 import streamlit as st
 
+from charts.sentences import markdown_safe
 from data.audit import KIND_LABELS, undo_last
 from data.errors import DataImportError
 from data.parsing import MAX_FILE_BYTES
 from data.population import MAPPABLE
 from data.store import take_notes
 from pages.components.access import load
-from pages.components.auth import current_editor, sign_in_form, sign_out
+from pages.components.auth import current_editor, require_editor, sign_in_form, sign_out
 from pages.components.setup import page_setup
 from pages.components.upload import (
     KINDS,
@@ -37,11 +38,11 @@ if editor is None:
 
 keep_uploads_in_memory(st.get_option("server.maxUploadSize"))
 if done := st.session_state.pop("upload_done", None):
-    st.success(done)
+    st.success(markdown_safe(done))
 for note in st.session_state.pop("upload_notes", []):
-    st.warning(note)
+    st.warning(markdown_safe(note))
 top, out = st.columns([5, 1], vertical_alignment="center")
-top.caption(f"Angemeldet als **{editor}**")
+top.caption(f"Angemeldet als **{markdown_safe(editor)}**")
 out.button("Abmelden", on_click=sign_out)
 
 kind = st.selectbox("Art der Datei", list(KINDS), format_func=lambda k: KINDS[k].label, key="upload_kind")
@@ -116,19 +117,20 @@ except DataImportError as err:
     st.dataframe(problem_kinds(err), hide_index=True, key="upload_problem_kinds")
     st.dataframe(problems_table(err), hide_index=True, key="upload_problems")
     st.stop()
-st.success(check_message(checked))
+st.success(markdown_safe(check_message(checked)))
 for warning in checked.warnings:
-    st.info(warning.message)
+    st.info(markdown_safe(warning.message))
 
 if st.button(
     f"Jetzt importieren ({KIND_LABELS.get(kind, kind)}, {municipality})", type="primary", key="upload_confirm"
 ):
+    editor = require_editor()  # checked again on the server at the moment of the import
     try:
         done, notes = confirm_import(
             kind, upload.name, payload, page.store.path, municipality, when, mapping, editor
         )
     except DataImportError as err:
-        st.error(str(err))
+        st.error(markdown_safe(str(err)))
         st.stop()
     st.session_state["upload_done"], st.session_state["upload_notes"] = done, notes
     st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empty the uploader
@@ -141,6 +143,7 @@ with st.expander("Letzten Import rückgängig machen"):
     undo_kind = st.selectbox("Art", [k for k in KINDS], format_func=lambda k: KINDS[k].label, key="undo_kind")
     sure = st.checkbox("Ich will den letzten Import dieser Art zurücknehmen.", key="undo_sure")
     if st.button("Rückgängig machen", disabled=not sure, key="undo_go"):
+        require_editor()  # checked again on the server at the moment of the undo
         try:
             st.session_state["upload_done"] = undo_last(
                 page.store.path, undo_kind, municipality if KINDS[undo_kind].per_municipality else None
@@ -148,4 +151,4 @@ with st.expander("Letzten Import rückgängig machen"):
             st.session_state["upload_notes"] = take_notes()
             st.rerun()
         except DataImportError as err:
-            st.error(str(err))
+            st.error(markdown_safe(str(err)))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from charts.population_views import profile
 from charts.reads import indicator_table
-from charts.sentences import bullet_list
+from charts.sentences import bullet_list, markdown_safe
 from charts.texts import NO_DATA
 from pages.components.setup import page_setup, show_charts
 
@@ -36,7 +36,7 @@ if not f.presentation:  # the beamer shows the charts only
     else:
         st.table(view.table.set_index("Kennzahl"))
     for note in view.notes:
-        st.caption(note)
+        st.caption(markdown_safe(note))
 show_charts(page, view.charts, key="profil")
 if not any(c.key in ("staatsangehoerigkeiten", "altersaufbau") for c in view.charts):
     st.info(

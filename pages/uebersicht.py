@@ -36,7 +36,7 @@ if not view.extremes.empty:
     st.markdown(markdown_safe(view.extremes_sentence))
     st.caption(view.extremes_scope)
     if view.hidden_note:
-        st.caption(view.hidden_note)
+        st.caption(markdown_safe(view.hidden_note))
     st.dataframe(
         view.extremes.drop(columns="value").rename(columns={"Stadtteil": f.level}),
         column_config={"Rang": st.column_config.NumberColumn(width="small")},
@@ -44,4 +44,4 @@ if not view.extremes.empty:
         width="content",
     )
 for note in view.footnotes:
-    st.caption(note)
+    st.caption(markdown_safe(note))

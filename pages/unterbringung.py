@@ -5,7 +5,7 @@ import streamlit as st
 from charts.formatting import fmt_date, fmt_int, fmt_pct
 from charts.refugee_figures import METHOD_NOTE, projection_text
 from charts.refugee_views import occupancy
-from charts.sentences import plural
+from charts.sentences import markdown_safe, plural
 from charts.tables import csv_bytes
 from pages.components.setup import page_setup, say_missing, show_charts
 
@@ -33,9 +33,11 @@ if not f.presentation:
     if view.projection.status == "too_few":
         st.markdown(f"**Vorausschätzung:** {projection_text(view.projection)}")
         st.caption(METHOD_NOTE)
+    for note in view.notes:
+        st.caption(markdown_safe(note))
     st.download_button(
         "Tabelle herunterladen (CSV)",
-        csv_bytes(view.history),
+        csv_bytes(view.history, view.notes),
         file_name=f"unterbringung_{f.municipality}.csv".replace(" ", "_"),
         mime="text/csv",
         key="occ_download",

@@ -4,8 +4,8 @@ import streamlit as st
 
 from charts.formatting import fmt_int, fmt_pct
 from charts.refugee_views import allocations
+from charts.sentences import markdown_safe
 from charts.tables import csv_bytes
-from charts.view import ChartView
 from pages.components.setup import page_setup, say_missing, show_charts
 
 page = page_setup("Zuweisungen", needs=None)
@@ -30,11 +30,13 @@ show_charts(page, view.charts, key="zuweisungen")
 
 if not f.presentation:
     st.subheader(f"Zuweisungen {last['period']} nach Herkunftsland")
-    st.dataframe(ChartView("", "", None, view.latest).text_table(), hide_index=True, width="stretch")
+    st.dataframe(view.latest_view.text_table(), hide_index=True, width="stretch")
     st.caption("„–“: nicht bekannt. Kinder ohne Angabe zählen nicht als 0.")
+    for note in view.notes:
+        st.caption(markdown_safe(note))
     st.download_button(
         "Tabelle herunterladen (CSV)",
-        csv_bytes(view.table),
+        csv_bytes(view.table, view.notes),
         file_name=f"zuweisungen_{f.municipality}_{view.by}.csv".replace(" ", "_"),
         mime="text/csv",
         key="alloc_download",

@@ -152,3 +152,13 @@ def test_markdown_safe_and_no_break_before_the_unit():
 def test_plural():
     assert plural("Stadtteil") == "Stadtteile"
     assert plural("Stadtbezirk") == "Stadtbezirke"
+
+
+def test_names_from_files_are_shown_as_written_never_as_links_images_or_formulas():
+    name = "![x](http://evil.example/a.png) [Link](http://evil.example) <img src=x> $x^2$ :red[rot] A_b*c"
+    safe = markdown_safe(name)
+    # every opening of an image, a link, a tag, a formula, a colour or emphasis is escaped
+    for escaped in ("!\\[x\\]", "\\[Link\\]", "\\<img", "\\$x^2\\$", ":red\\[rot\\]", "A\\_b\\*c"):
+        assert escaped in safe, escaped
+    # what a reader sees: the backslashes go, the name stays
+    assert safe.replace("\\", "") == name

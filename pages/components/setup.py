@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from charts.sentences import markdown_safe
 from charts.texts import PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
 from charts.view import ChartView, Filters, Source
 from data.store import Store
@@ -62,7 +63,9 @@ def page_setup(title: str, needs: str | None = POPULATION) -> Page:
     else:
         st.title(level_title(title, filters.level))
         st.caption(
-            " · ".join([filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text))
+            markdown_safe(
+                " · ".join([filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text))
+            )
         )
         if filters.synthetic:
             st.info(SYNTHETIC_NOTE, icon=":material/science:")
@@ -149,11 +152,11 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
     if not page.filters.presentation:
         for view in views:
             if not view.shown:
-                st.caption(view.withheld)
+                st.caption(markdown_safe(view.withheld))
                 continue
             st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-{view.title}")
             for note in view.notes:
-                st.caption(note)
+                st.caption(markdown_safe(note))
             if (view.figure.layout.meta or {}).get("excerpt"):  # the chart shows a part: all of it here
                 st.dataframe(view.text_table(), hide_index=True, height=320, key=f"{key}-{view.key}-table")
             chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
@@ -194,4 +197,4 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
     view = replace(views[index], figure=fit_to_screen(views[index].figure))
     st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-presented")
     for note in view.notes:
-        st.caption(note)
+        st.caption(markdown_safe(note))
