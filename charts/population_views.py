@@ -48,7 +48,7 @@ from charts.sentences import (
 from charts.tables import german_headers
 from charts.texts import no_geometry_note, source_line
 from charts.view import ChartView, Filters, Source
-from indicators.catalogue import PERCENT, TOTAL_LABEL, get
+from indicators.catalogue import OTHER_LABEL, PERCENT, TOTAL_LABEL, get
 from indicators.disclosure import SUPPRESSED
 
 COUNT_KEYS = ("population", "foreigners", "migration_background")
@@ -276,6 +276,11 @@ def nationalities(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
     hidden = pd.DataFrame({c: shown["hidden"].astype(bool) if c != "nationality" else False for c in columns})
     data, hidden = _raw(german_headers(shown[columns]), german_headers(hidden))
     notes = ["Anteil = Personen der Staatsangehörigkeit / alle Ausländer:innen der Auswahl × 100."]
+    if f.public and (shown["nationality"] == OTHER_LABEL).any():
+        notes.append(
+            f"„{OTHER_LABEL}“: alle weiteren Staatsangehörigkeiten zusammen. Einzeln genannt wird eine "
+            f"Staatsangehörigkeit nur mit mindestens {f.threshold} Personen (Schutz kleiner Fallzahlen)."
+        )
     notes += notes_for(hidden, f.threshold)
     return ChartView("staatsangehoerigkeiten", title, figure, data, notes, source, hidden)
 

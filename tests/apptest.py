@@ -57,3 +57,15 @@ def numbers(array) -> np.ndarray:
     if isinstance(array, dict) and "bdata" in array:
         return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).astype(float)
     return np.asarray(array, dtype=float)
+
+
+def editor(name: str = "planung") -> dict:
+    """`open_app` keyword arguments for a signed-in editor: a configured account and its signed token
+    (a bare name in the session grants nothing)."""
+    from data.passwords import hash_password
+    from pages.components.auth import SESSION_KEY, issue_token
+
+    return {
+        "secrets": {"editors": {name: hash_password("geheim-genug-123", iterations=1_000)}},
+        "state": {SESSION_KEY: issue_token(name, hours=1)},
+    }

@@ -173,7 +173,10 @@ def test_shared_link_restores_the_view(server, browser, requests_seen):
     page = _open(browser, requests_seen, f"{server}/karte?stichtag=2015-12-31&stadtteile=011,012")
     _settle(page, chart=True)
     assert "Stichtag 31.12.2015" in page.locator('[data-testid="stMain"]').inner_text()
-    assert page.locator(".choroplethlocation").count() == 2
+    # the whole city is drawn, the two chosen Stadtteile in the city's classes, the rest grey
+    assert page.locator(".choroplethlocation").count() == 16
+    legend = " ".join(page.locator(".legendtext").all_text_contents())
+    assert "nicht ausgewählt" in legend, legend
     assert "stichtag=2015-12-31" in page.url
     page.close()
 

@@ -13,7 +13,7 @@ import pytest
 
 from data.allocations import import_allocations
 from data.bootstrap import install_demo
-from tests.apptest import figures, open_app
+from tests.apptest import editor, figures, open_app
 
 REPO = Path(__file__).resolve().parents[1]
 ALLOCATIONS = REPO / "tests" / "data" / "kamp_lintfort_zuweisungen_2021_2022.csv"
@@ -67,7 +67,7 @@ def test_population_pages_say_in_german_what_is_missing(monkeypatch, allocations
 
 
 def test_editors_get_the_way_to_load_data(monkeypatch, allocations_db):
-    at = open_app(monkeypatch, allocations_db, "pages/profil.py", state={"editor": "redaktion"})
+    at = open_app(monkeypatch, allocations_db, "pages/profil.py", **editor("redaktion"))
     links = at.get("page_link")
     assert [link.proto.label for link in links] == ["Daten laden"]
 
@@ -146,7 +146,7 @@ def test_one_upload_limit_said_in_german(monkeypatch, demo_db):
 
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_FILE_BYTES
-    at = open_app(monkeypatch, demo_db, "pages/daten_laden.py", state={"editor": "redaktion"})
+    at = open_app(monkeypatch, demo_db, "pages/daten_laden.py", **editor("redaktion"))
     assert any(c.value.startswith("Höchstens 50 MB je Datei.") for c in at.caption)
     uploader = at.get("file_uploader")[0].proto
     assert uploader.max_upload_size_mb == 50 and uploader.help == "Höchstens 50 MB je Datei."

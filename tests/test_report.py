@@ -153,8 +153,10 @@ def test_small_stadtteil_report_hides_small_counts(demo_db, tmp_path):
         store.close()
     nationalities = report.charts[-1]
     table = nationalities.text_table()
-    assert SUPPRESSED in table.to_numpy()
-    assert any("Geheimhaltung" in n for n in nationalities.notes)
+    # nationalities of 1 or 2 persons are not named, not even as •: they are in "Übrige" (≥ 3 persons)
+    assert not {"Italien", "Polen", "Rumänien", "Afghanistan"} & set(table["Staatsangehörigkeit"])
+    assert table["Staatsangehörigkeit"].iloc[-1] == "Übrige"
+    assert any("Schutz kleiner Fallzahlen" in n for n in nationalities.notes)
     persons = [int(v.replace(".", "")) for v in table["Personen"] if v != SUPPRESSED]
     assert min(persons) >= 3
 

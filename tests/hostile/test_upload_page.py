@@ -15,7 +15,7 @@ import data.store
 from data.parsing import MAX_FILE_BYTES
 from data.store import Store
 from pages.components.upload import keep_uploads_in_memory
-from tests.apptest import open_app
+from tests.apptest import editor, open_app
 from tests.store_cases import LUENEN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def demo_db(tmp_path):
 
 def upload(monkeypatch, db, kind, name, payload, when=None, municipality="Lünen"):
     """An editor on the page: kind, a new municipality, the Stichtag typed in, the file; up to the check."""
-    at = open_app(monkeypatch, db, "pages/daten_laden.py", state={"editor": "planung"})
+    at = open_app(monkeypatch, db, "pages/daten_laden.py", **editor())
     at.selectbox(key="upload_kind").set_value(kind).run()
     at.toggle(key="upload_new_municipality").set_value(True).run()
     at.text_input(key="upload_municipality").set_value(municipality).run()
@@ -115,7 +115,7 @@ def test_the_web_server_keeps_a_large_upload_in_memory(monkeypatch, tmp_path):
 def test_one_upload_limit_said_in_german(demo_db, monkeypatch):
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_FILE_BYTES
-    at = open_app(monkeypatch, demo_db, "pages/daten_laden.py", state={"editor": "planung"})
+    at = open_app(monkeypatch, demo_db, "pages/daten_laden.py", **editor())
     assert at.get("file_uploader")[0].help == "Höchstens 50 MB je Datei."
     assert any(c.value.startswith("Höchstens 50 MB je Datei.") for c in at.caption)
 
