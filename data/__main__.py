@@ -2,7 +2,7 @@
 
     python -m data demo [--db PATH]
     python -m data import population FILE [--date YYYY-MM-DD] [--municipality NAME] [--level gemeinde]
-                                     [--sheet NAME …] [--db PATH]
+                                     [--sheet NAME …] [--source TEXT] [--db PATH]
     python -m data import boundaries FILE [--municipality NAME] [--id-field F] [--name-field F] [--layer L]
                                      [--db PATH]
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_mapping,
         help='Spalte für ein Feld festlegen, z. B. --map population="Bevölkerung" '
         "(Felder: " + ", ".join(MAPPABLE) + ")",
+    )
+    pop.add_argument(
+        "--source",
+        metavar="TEXT",
+        help="Quelle und Lizenz der Zahlen, wie sie auf jeder Grafik stehen soll, "
+        'z. B. "Stadt Köln, Offene Daten Köln, CC BY"; bleibt gespeichert, bis eine andere angegeben wird',
     )
     pop.add_argument(
         "--level",
@@ -198,7 +204,14 @@ def main(argv: list[str] | None = None) -> int:
             municipality = resolve_municipality(args.municipality, db_path, args.file)
             reports = [
                 import_population(
-                    args.file, db_path, municipality, args.date, mapping=dict(args.map), level=args.level, sheet=s
+                    args.file,
+                    db_path,
+                    municipality,
+                    args.date,
+                    mapping=dict(args.map),
+                    level=args.level,
+                    sheet=s,
+                    source=args.source,
                 )
                 for s in args.sheet or [None]
             ]

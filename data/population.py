@@ -744,8 +744,12 @@ def import_population(
     mapping: dict[str, str] | None = None,
     level: str = STADTTEIL,
     sheet: str | None = None,
+    source: str | None = None,
 ) -> ImportReport:
-    """Validate the file, then replace the snapshots it holds — every Stichtag — in one transaction."""
+    """Validate the file, then replace the snapshots it holds — every Stichtag — in one transaction.
+
+    `source`: where the figures come from and under which licence ("Stadt Köln, Offene Daten Köln,
+    CC BY"), stored with the municipality and printed on every chart and export of its data."""
     path = Path(path)
     table = validate_population(path, db_path, municipality, reference_date, payload, mapping, level, sheet)
     payload = payload if payload is not None else read_bytes(path)
@@ -755,7 +759,7 @@ def import_population(
         import_id = w.start_import(
             "population", municipality, path.name, hashlib.sha256(payload).hexdigest(), user
         )
-        w.ensure_municipality(municipality)
+        w.ensure_municipality(municipality, source=source.strip() if source and source.strip() else None)
         w.upsert_districts(municipality, table.districts)
         if mapping:
             w.save_mapping(municipality, "population", mapping)

@@ -318,6 +318,26 @@ def _check_file(path: Path, label: str) -> None:
         raise BoundaryError(f"Die Datei „{label}“ ist keine {kind}-Datei, auch wenn ihr Name so endet.")
 
 
+def area_layers(path: str | Path) -> list[str]:
+    """The layers of a GeoPackage (or the Shapefiles of a ZIP archive) that hold areas, so a person can
+    choose one; empty for a file with a single layer. Raises BoundaryError as reading would."""
+    path = Path(path)
+    label, suffix = path.name, path.suffix.lower()
+    if suffix == ".gpkg":
+        found = _translated(lambda: pyogrio.list_layers(str(path)), label)
+        layers = [(str(name), _geometry_kind(kind)) for name, kind in found]
+    elif suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                _, _, layers = _zip_layers(archive, label)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+            raise BoundaryError(f"„{label}“ ist kein gültiges ZIP-Archiv oder ist beschädigt.") from exc
+    else:
+        return []
+    polygonal = [name for name, kind in layers if kind == "Polygon"]
+    return polygonal if len(polygonal) > 1 else []
+
+
 def _read_layer(path: Path, label: str, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None, list[str]]:
     """The chosen layer as read by pyogrio, its name (if the file has several) and notes on the choice."""
     suffix = path.suffix.lower()
@@ -390,15 +410,10 @@ def _zip_source(path: Path, label: str, layer: str | None) -> tuple[bytes, str, 
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-            problems = _zip_problems(infos, label)
-            if problems:
-                raise BoundaryError(problems)
-            shps = [i for i in infos if i.filename.lower().endswith(".shp") and not _zip_clutter(i.filename)]
+            shps, names, layers = _zip_layers(archive, label)
             if not shps:
                 raise BoundaryError(f"Das ZIP-Archiv „{label}“ enthält keine .shp-Datei.")
-            names = _layer_names([i.filename for i in shps])
-            layers = [(names[i.filename], _shape_type(archive.open(i).read(100))) for i in shps]
+            infos = archive.infolist()
             chosen = _choose_layer(layers, layer, label)
             shp = next(i for i in shps if names[i.filename] == chosen)
             stem = shp.filename[:-4].lower()
@@ -412,6 +427,20 @@ def _zip_source(path: Path, label: str, layer: str | None) -> tuple[bytes, str, 
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
         raise BoundaryError(f"„{label}“ ist kein gültiges ZIP-Archiv oder ist beschädigt.") from exc
     return packed.getvalue(), chosen, layers
+
+
+def _zip_layers(
+    archive: zipfile.ZipFile, label: str
+) -> tuple[list[zipfile.ZipInfo], dict[str, str], list[tuple[str, str | None]]]:
+    """The Shapefiles of a checked archive (entry count, sizes, paths — refused before anything is
+    read), their layer names and geometry kinds."""
+    infos = archive.infolist()
+    problems = _zip_problems(infos, label)
+    if problems:
+        raise BoundaryError(problems)
+    shps = [i for i in infos if i.filename.lower().endswith(".shp") and not _zip_clutter(i.filename)]
+    names = _layer_names([i.filename for i in shps])
+    return shps, names, [(names[i.filename], _shape_type(archive.open(i).read(100))) for i in shps]
 
 
 def _zip_problems(infos: list[zipfile.ZipInfo], label: str) -> list[str]:

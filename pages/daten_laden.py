@@ -19,6 +19,7 @@ from pages.components.upload import (
     columns_of,
     confirm_import,
     keep_uploads_in_memory,
+    parts,
     preview,
     problem_kinds,
     problems_headline,
@@ -61,7 +62,8 @@ if spec.date != "none":
     hint = "Pflicht" if spec.date == "required" else "falls die Datei keinen Stichtag nennt"
     when = right.date_input(
         f"Stichtag ({hint})",
-        value=date(date.today().year - 1, 12, 31),
+        # empty where the file may name its own Stichtag (a column, the sheet name, the title)
+        value=None if spec.date == "optional" else date(date.today().year - 1, 12, 31),
         min_value=date(1950, 1, 1),  # every Stichtag a file can have, not only the last ten years
         max_value=date(date.today().year, 12, 31),
         format="DD.MM.YYYY",
@@ -82,7 +84,16 @@ if upload is None or not municipality:
 payload = upload.getvalue()
 
 try:
-    table, summary = preview(kind, upload.name, payload)
+    choices = parts(kind, upload.name, payload)
+    part = None
+    if choices:  # a workbook with several tables, a GeoPackage/ZIP with several layers of areas
+        part = st.selectbox(
+            "Tabellenblatt" if kind == "population" else "Ebene mit den Grenzen",
+            choices,
+            key=f"upload_part_{upload_key}",
+            help="Die Datei enthält mehrere; importiert wird das gewählte. Weitere nacheinander importieren.",
+        )
+    table, summary = preview(kind, upload.name, payload, part)
 except DataImportError as err:
     st.error(str(err))
     st.stop()
@@ -93,7 +104,7 @@ st.dataframe(table, hide_index=kind != "population")
 mapping: dict[str, str] = {}
 if kind == "population":
     remembered = load(page.store, "column_mapping", municipality, "population")
-    headers = columns_of(upload.name, payload)
+    headers = columns_of(upload.name, payload, part)
     with st.expander(
         "Spalten zuordnen (nur nötig, wenn eine Spalte nicht erkannt wird)", expanded=bool(remembered)
     ):
@@ -110,7 +121,8 @@ if kind == "population":
 st.subheader("Prüfung")
 try:
     checked = run_import(
-        kind, upload.name, payload, page.store.path, municipality, when, mapping, editor, check_only=True
+        kind, upload.name, payload, page.store.path, municipality, when, mapping, editor, check_only=True,
+        part=part,
     )
 except DataImportError as err:
     st.error(problems_headline(err))
@@ -127,7 +139,7 @@ if st.button(
     editor = require_editor()  # checked again on the server at the moment of the import
     try:
         done, notes = confirm_import(
-            kind, upload.name, payload, page.store.path, municipality, when, mapping, editor
+            kind, upload.name, payload, page.store.path, municipality, when, mapping, editor, part
         )
     except DataImportError as err:
         st.error(markdown_safe(str(err)))

@@ -224,3 +224,30 @@ def test_the_map_shows_the_published_total_and_says_where_it_differs(tmp_path):
     assert city["Ausländeranteil (%)"] == pytest.approx(300 / 2505 * 100)
     note = next(n for n in view.notes if "veröffentlichte Gesamtzahl" in n)
     assert "2.505 Einwohner:innen" in note and "ergibt 2.500 (Differenz +5)" in note
+
+
+def test_the_licence_given_at_import_is_on_every_chart_and_file(tmp_path):
+    import sys
+
+    db = tmp_path / "k.duckdb"
+    src = tmp_path / "stadtteile.csv"
+    src.write_text("Nr;Stadtteil;Einwohner;Ausländer;Migrationshintergrund\n"
+                   "101;Altstadt-Süd;27.000;5.000;9.000\n102;Neustadt-Süd;38.000;6.000;11.000\n", encoding="utf-8")  # fmt: skip
+    credit = "Stadt Köln, Offene Daten Köln, CC BY"
+    done = subprocess.run(
+        [sys.executable, "-m", "data", "import", "population", str(src), "--date", "2012-12-31",
+         "--municipality", "Köln", "--source", credit, "--db", str(db)],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    store = Store(db)
+    try:
+        meta = store.municipalities().set_index("name").loc["Köln"]
+        f = Filters("Köln", date(2012, 12, 31), store.reference_dates("Köln"), source=meta["source"])
+        view = share_map(Source(store), f, "foreigner_share_pct")
+    finally:
+        store.close()
+    assert meta["source"] == credit
+    assert credit in view.source
+    annotations = " ".join(a.text for a in view.figure.layout.annotations)
+    assert credit in annotations, "the credit is printed on the chart, so every image export carries it"

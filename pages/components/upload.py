@@ -32,7 +32,9 @@ class Kind:
 
 
 KINDS = {
-    "population": Kind("Bevölkerung je Stadtteil (CSV, XLSX)", ("csv", "xlsx", "txt"), "optional"),
+    "population": Kind(
+        "Bevölkerung je Stadtteil (CSV, XLSX, XLS, ODS)", ("csv", "xlsx", "xls", "ods", "txt"), "optional"
+    ),
     "register": Kind(
         "Melderegister-Auszug, personenbezogen – wird beim Import verdichtet (CSV)",
         ("csv", "txt"),
@@ -54,8 +56,32 @@ KINDS = {
 }
 
 
-def preview(kind: str, file_name: str, payload: bytes) -> tuple[pd.DataFrame, str]:
-    """The first rows as read (or, for a person-level extract, only its columns), and a one-line summary."""
+def parts(kind: str, file_name: str, payload: bytes) -> list[str]:
+    """The sheets of a workbook that hold a table, or the layers of a GeoPackage/ZIP that hold areas,
+    when there are several to choose from (else [])."""
+    path = Path(file_name)
+    if kind == "boundaries" and path.suffix.lower() in (".gpkg", ".zip"):
+        from geo.boundaries import BoundaryError, area_layers
+
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / path.name
+            target.write_bytes(payload)
+            try:
+                return area_layers(target)
+            except BoundaryError as err:
+                raise DataImportError(path, str(err)) from err
+    if kind == "population" and path.suffix.lower() in (".xlsx", ".xls", ".ods"):
+        from data.parsing import read_tables
+        from data.population import KNOWN_HEADERS
+
+        sheets = [frame.attrs.get("sheet") for frame in read_tables(path, payload, known=KNOWN_HEADERS)]
+        return [s for s in sheets if s] if len(sheets) > 1 else []
+    return []
+
+
+def preview(kind: str, file_name: str, payload: bytes, part: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The first rows as read (or, for a person-level extract, only its columns), and a one-line summary.
+    `part`: the sheet or layer chosen (see `parts`)."""
     path = Path(file_name)
     if kind == "register":
         from data.register import read_register
@@ -73,7 +99,7 @@ def preview(kind: str, file_name: str, payload: bytes) -> tuple[pd.DataFrame, st
             target = Path(folder) / path.name
             target.write_bytes(payload)
             try:
-                gdf = read_boundaries(target)
+                gdf = read_boundaries(target, layer=part)
             except BoundaryError as err:
                 raise DataImportError(path, str(err)) from err
         table = pd.DataFrame(
@@ -83,15 +109,15 @@ def preview(kind: str, file_name: str, payload: bytes) -> tuple[pd.DataFrame, st
     from data.parsing import read_table
     from data.population import KNOWN_HEADERS
 
-    frame = read_table(path, payload, known=KNOWN_HEADERS if kind == "population" else None)
+    frame = read_table(path, payload, known=KNOWN_HEADERS if kind == "population" else None, sheet=part)
     return frame.head(20), f"{_rows(len(frame))}, {_count(len(frame.columns), 'Spalte', 'Spalten')}"
 
 
-def columns_of(file_name: str, payload: bytes) -> list[str]:
+def columns_of(file_name: str, payload: bytes, part: str | None = None) -> list[str]:
     from data.parsing import read_table
     from data.population import KNOWN_HEADERS
 
-    return list(read_table(Path(file_name), payload, known=KNOWN_HEADERS).columns)
+    return list(read_table(Path(file_name), payload, known=KNOWN_HEADERS, sheet=part).columns)
 
 
 def run_import(
@@ -104,16 +130,22 @@ def run_import(
     mapping: dict[str, str] | None = None,
     user: str | None = None,
     check_only: bool = False,
+    part: str | None = None,
 ) -> ImportReport:
-    """Import (or, with `check_only`, check) one uploaded file. Raises DataImportError when refused."""
+    """Import (or, with `check_only`, check) one uploaded file — `part` is the sheet or layer chosen.
+    Raises DataImportError when refused."""
     path = Path(file_name)
     if check_only:
         with dry_run():
-            return run_import(kind, file_name, payload, db_path, municipality, reference_date, mapping, user)
+            return run_import(
+                kind, file_name, payload, db_path, municipality, reference_date, mapping, user, part=part
+            )
     if kind == "population":
         from data.population import import_population
 
-        return import_population(path, db_path, municipality, reference_date, user, payload, mapping or None)
+        return import_population(
+            path, db_path, municipality, reference_date, user, payload, mapping or None, sheet=part
+        )
     if kind == "register":
         from data.register import import_register
 
@@ -126,7 +158,7 @@ def run_import(
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / path.name
             target.write_bytes(payload)
-            return import_boundaries(target, db_path, municipality, user=user)
+            return import_boundaries(target, db_path, municipality, user=user, layer=part)
     if kind == "allocations":
         from data.allocations import import_allocations
 
@@ -235,13 +267,16 @@ def confirm_import(
     reference_date: date | None,
     mapping: dict[str, str] | None,
     user: str | None,
+    part: str | None = None,
 ) -> tuple[str, list[str]]:
     """The real import, and what to tell: the message and notes (warnings beside a success). Raises
     DataImportError when refused. An error after the new version was saved is reported as saved."""
     before = link_target(db_path)
     take_notes()  # start clean: only this import's notes
     try:
-        report = run_import(kind, file_name, payload, db_path, municipality, reference_date, mapping, user)
+        report = run_import(
+            kind, file_name, payload, db_path, municipality, reference_date, mapping, user, part=part
+        )
         return import_message(report, kind, payload, db_path), take_notes()
     except DataImportError:
         raise
