@@ -10,15 +10,11 @@ from data.errors import DataImportError
 from data.parsing import MAX_FILE_BYTES
 from data.population import MAPPABLE
 from data.store import take_notes
-from pages.components.access import load
-from pages.components.auth import current_editor, require_editor, sign_in_form, sign_out
-from pages.components.setup import page_setup
-from pages.components.upload import (
+from data.upload import (
     KINDS,
     check_message,
     columns_of,
     confirm_import,
-    keep_uploads_in_memory,
     parts,
     preview,
     problem_kinds,
@@ -26,6 +22,9 @@ from pages.components.upload import (
     problems_table,
     run_import,
 )
+from pages.components.access import keep_uploads_in_memory, load
+from pages.components.auth import current_editor, require_editor, sign_in_form, sign_out
+from pages.components.setup import page_setup
 
 page = page_setup("Daten laden", needs=None)
 f = page.filters

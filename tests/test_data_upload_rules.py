@@ -176,7 +176,7 @@ def shared_demo(tmp_path_factory) -> Path:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=st.binary(max_size=300))
 def test_random_upload_of_any_kind_is_refused_cleanly(shared_demo, kind, payload):
-    from pages.components.upload import run_import
+    from data.upload import run_import
 
     before = _digest(shared_demo)
     name = "zufall.geojson" if kind == "boundaries" else "zufall.csv"

@@ -109,7 +109,7 @@ def test_hash_password_needs_no_database(monkeypatch, capsys):
 def test_upload_check_lists_every_problem_with_counts_per_kind(tmp_path):
     from data.errors import DataImportError
     from data.store import Store
-    from pages.components.upload import problem_kinds, problems_headline, problems_table, run_import
+    from data.upload import problem_kinds, problems_headline, problems_table, run_import
 
     db = tmp_path / "demo.duckdb"
     install_demo(db)

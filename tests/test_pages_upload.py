@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from data.errors import DataImportError
 from data.passwords import hash_password, verify_password
 from data.store import Store
-from pages.components.upload import preview, problems_table, run_import
+from data.upload import preview, problems_table, run_import
 from tests.apptest import open_app
 
 LUENEN = Path(__file__).parent / "data" / "luenen_stadtteile_2020.csv"

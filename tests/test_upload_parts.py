@@ -12,8 +12,8 @@ from shapely.geometry import box
 
 from data.passwords import hash_password
 from data.store import Store
+from data.upload import parts, run_import
 from pages.components.auth import SESSION_KEY, issue_token
-from pages.components.upload import parts, run_import
 from tests.apptest import open_app
 
 ROWS = {"Altstadt": (1200, 150, 300), "Neustadt": (800, 90, 210), "Hafen": (500, 60, 120)}

@@ -71,3 +71,12 @@ def data_source(store: Store | None = None) -> Source:
     """What the view functions in `charts` read from: cached reads and a memo per database version."""
     store = store or get_store()
     return Source(CachedReads(store), memo=lambda key, build: memo(store, key, build))
+
+
+def keep_uploads_in_memory(limit_mb: int) -> None:
+    """Streamlit's web server (Starlette) spools every upload over 1 MB to a temporary file on disk
+    before the page sees it. A person-level register extract must never touch the disk, so uploads
+    up to the upload limit (`server.maxUploadSize`, refused above it) stay in memory."""
+    from starlette.formparsers import MultiPartParser
+
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, (limit_mb + 1) * 1024 * 1024)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 import data.store
 from data.parsing import MAX_FILE_BYTES
 from data.store import Store
-from pages.components.upload import keep_uploads_in_memory
+from pages.components.access import keep_uploads_in_memory
 from tests.apptest import editor, open_app
 from tests.store_cases import LUENEN
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from charts.formatting import fmt_date, fmt_int
 from data.errors import DataImportError, ImportReport
 from data.store import Store, dry_run, link_target, take_notes
 
@@ -206,18 +205,11 @@ def problems_headline(err: DataImportError) -> str:
     )
 
 
-def keep_uploads_in_memory(limit_mb: int) -> None:
-    """Streamlit's web server (Starlette) spools every upload over 1 MB to a temporary file on disk
-    before the page sees it. A person-level register extract must never touch the disk, so uploads
-    up to the upload limit (`server.maxUploadSize`, refused above it) stay in memory."""
-    from starlette.formparsers import MultiPartParser
-
-    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, (limit_mb + 1) * 1024 * 1024)
 
 
 def _count(n: int, one: str, many: str) -> str:
     """ "1 Zeile", "13 Zeilen", "1.024 Personen": German numbers and number."""
-    return f"{fmt_int(n)} {one if n == 1 else many}"
+    return f"{n:,}".replace(",", ".") + f" {one if n == 1 else many}"
 
 
 def _rows(n: int) -> str:
@@ -225,7 +217,7 @@ def _rows(n: int) -> str:
 
 
 def _dates(dates: list) -> str:
-    return ("Stichtag " if len(dates) == 1 else "Stichtage ") + ", ".join(fmt_date(d) for d in sorted(dates))
+    return ("Stichtag " if len(dates) == 1 else "Stichtage ") + ", ".join(f"{d:%d.%m.%Y}" for d in sorted(dates))
 
 
 def check_message(report: ImportReport) -> str:
