@@ -812,7 +812,11 @@ def parse_counts(
     plain = body.str.fullmatch(
         "[0-9]+|[0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}([ \u00a0\u202f\u2009][0-9]{3})+|[0-9]+[.,]0+"
     )
-    digits = body.where(plain, "").str.replace(r"[.,]0+$", "", regex=True)
+    # `2.000` is two thousand (thousands dot, as parse_count reads it first); only other `6417.0`/`6417,0`
+    # (Excel) lose their zero decimals
+    grouped = body.str.fullmatch("[0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}([ \u00a0\u202f\u2009][0-9]{3})+")
+    digits = body.where(plain, "")
+    digits = digits.where(grouped, digits.str.replace(r"[.,]0+$", "", regex=True))
     digits = digits.str.replace("[. \u00a0\u202f\u2009]", "", regex=True)
     empty = text.isin(MISSING)
     too_long = digits.str.len() > 18

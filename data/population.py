@@ -30,6 +30,7 @@ from data.parsing import (
     normalise_header,
     normalise_name,
     parse_count,
+    parse_counts,
     parse_date,
     parse_percent,
     read_bytes,
@@ -388,8 +389,10 @@ def _read_rows(
     """One record per data row, with its level hint; notes under the table are skipped."""
     total_names = TOTAL_NAMES | {normalise_name(municipality), normalise_name(f"Stadt {municipality}")}
     records, problems, unknown_levels = [], [], {}
-    # plain dicts, not frame.iterrows(): a pandas Series per row costs milliseconds (and deep-copies attrs)
-    for row_no, row in zip(frame.index, frame.to_dict("records"), strict=True):
+    # counts parsed a column at a time (cells it cannot read are parsed again below, for the message);
+    # rows as plain dicts, not frame.iterrows(): a pandas Series per row costs milliseconds
+    fast = {fld: parse_counts(frame[col], col)[0].tolist() for fld, col in cols.counts.items()}
+    for pos, (row_no, row) in enumerate(zip(frame.index, frame.to_dict("records"), strict=True)):
         name = str(row[cols.name]).strip()
         key = str(row[cols.key]).strip() if cols.key else ""
         cells = [str(row[c]).strip() for c in cols.counts.values()]
@@ -438,8 +441,9 @@ def _read_rows(
             )
         bad = False
         for fld, col in cols.counts.items():
+            value = fast[fld][pos]
             try:
-                rec[fld] = parse_count(row[col])
+                rec[fld] = parse_count(row[col]) if value is pd.NA else int(value)
             except ValueError as err:
                 problems.append(Problem(str(err), row_no, col))
                 rec[fld], bad = None, True

@@ -352,3 +352,22 @@ def test_parse_counts_agrees_with_parse_count(cells):
             assert any(p.row == row for p in problems) and pd.isna(values[row])
             continue
         assert (pd.isna(values[row]) and expected is None) or values[row] == expected
+
+
+@given(
+    st.lists(st.integers(0, 10**8), min_size=1, max_size=20),
+    st.sampled_from(["plain", "dots", "spaces", "excel"]),
+)
+def test_column_parsing_reads_every_count_as_the_cell_parser_does(numbers, style):
+    """`parse_counts` (a column at once, used by the population import) and `parse_count` agree — also
+    on `2.000`, which is two thousand, not 2 with zero decimals."""
+    write = {
+        "plain": str,
+        "dots": lambda n: f"{n:,}".replace(",", "."),
+        "spaces": lambda n: f"  {n:,}  ".replace(",", " "),
+        "excel": lambda n: f"{n}.0",
+    }[style]
+    cells = pd.Series([write(n) for n in numbers], index=range(2, 2 + len(numbers)))
+    values, problems = parse_counts(cells, "Einwohner")
+    assert problems == []
+    assert values.tolist() == numbers == [parse_count(c) for c in cells]
