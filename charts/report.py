@@ -235,7 +235,11 @@ def _layouts(deck) -> dict[str, object]:
     """Title, title-only and title-and-content layouts of the deck, by name, else by position."""
     by_name = {layout.name: layout for layout in deck.slide_layouts}
     fallback = list(deck.slide_layouts)
-    wanted = {"title": ("Title Slide", 0), "title_only": ("Title Only", 5), "content": ("Title and Content", 1)}
+    wanted = {
+        "title": ("Title Slide", 0),
+        "title_only": ("Title Only", 5),
+        "content": ("Title and Content", 1),
+    }
     return {
         key: by_name.get(name) or fallback[min(index, len(fallback) - 1)]
         for key, (name, index) in wanted.items()

@@ -198,7 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             municipality = resolve_municipality(args.municipality, db_path, args.file)
             reports = [
                 import_population(
-                    args.file, db_path, municipality, args.date, mapping=dict(args.map), level=args.level, sheet=s
+                    args.file,
+                    db_path,
+                    municipality,
+                    args.date,
+                    mapping=dict(args.map),
+                    level=args.level,
+                    sheet=s,
                 )
                 for s in args.sheet or [None]
             ]
