@@ -19,6 +19,7 @@ from pages.components.upload import (
     columns_of,
     confirm_import,
     keep_uploads_in_memory,
+    log_undo,
     preview,
     problem_kinds,
     problems_headline,
@@ -143,11 +144,11 @@ with st.expander("Letzten Import rückgängig machen"):
     undo_kind = st.selectbox("Art", [k for k in KINDS], format_func=lambda k: KINDS[k].label, key="undo_kind")
     sure = st.checkbox("Ich will den letzten Import dieser Art zurücknehmen.", key="undo_sure")
     if st.button("Rückgängig machen", disabled=not sure, key="undo_go"):
-        require_editor()  # checked again on the server at the moment of the undo
+        undoer = require_editor()  # checked again on the server at the moment of the undo
         try:
-            st.session_state["upload_done"] = undo_last(
-                page.store.path, undo_kind, municipality if KINDS[undo_kind].per_municipality else None
-            )
+            undo_for = municipality if KINDS[undo_kind].per_municipality else None
+            st.session_state["upload_done"] = undo_last(page.store.path, undo_kind, undo_for)
+            log_undo(undoer, undo_kind, undo_for)
             st.session_state["upload_notes"] = take_notes()
             st.rerun()
         except DataImportError as err:
