@@ -6,6 +6,9 @@ from charts.texts import APP_TITLE
 from pages.components.access import get_store
 from pages.components.setup import run_guarded
 from pages.components.state import sidebar_filters
+from settings import configure_logging
+
+configure_logging()  # one line per event on stderr (INTEGRATIONSMONITOR_LOG_LEVEL / _LOG_FORMAT)
 
 st.set_page_config(page_title=APP_TITLE, page_icon="static/favicon.png", layout="wide")
 

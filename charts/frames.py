@@ -218,4 +218,3 @@ def _float(value: object) -> float:
 
 def _sort_key(column: pd.Series) -> pd.Series:
     return column.map(german_sort_key) if column.name == "district" else column
-

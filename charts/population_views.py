@@ -214,7 +214,13 @@ def _series_view(
 
 
 def time_series(
-    src: Source, f: Filters, key: str, *, base: date | None = None, with_city: bool = True, compact: bool = False
+    src: Source,
+    f: Filters,
+    key: str,
+    *,
+    base: date | None = None,
+    with_city: bool = True,
+    compact: bool = False,
 ) -> ChartView | None:
     """Zeitreihen / Vergleich: the chosen districts (else the five largest) over the Stichtage up to
     the chosen one, as shares or counts, optionally indexed to a base Stichtag."""
@@ -232,7 +238,9 @@ def time_series(
         "Die Gesamtstadt ist bei absoluten Zahlen ausgeblendet; indexiert wird sie mit angezeigt."
     ]  # fmt: skip
     if not f.districts:
-        notes.append(f"Ohne Auswahl in der Seitenleiste zeigt die Grafik die {len(ids)} größten {plural(f.level)}.")
+        notes.append(
+            f"Ohne Auswahl in der Seitenleiste zeigt die Grafik die {len(ids)} größten {plural(f.level)}."
+        )
     if len(shown_dates) < 2:
         notes.append(
             "Bis zum gewählten Stichtag liegt nur ein Stichtag vor: Eine Zeitreihe entsteht mit weiteren Stichtagen."
@@ -269,7 +277,9 @@ def nationalities(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
     title = f"Häufigste Staatsangehörigkeiten in {_where(names, f.municipality)}"
     source = _source(f)
     if "foreigners" in _hidden_for(src, f, ids):
-        return _withheld("staatsangehoerigkeiten", title, source, names, "die Staatsangehörigkeiten", "Ausländer:innen")
+        return _withheld(
+            "staatsangehoerigkeiten", title, source, names, "die Staatsangehörigkeiten", "Ausländer:innen"
+        )
     shown = public_mix(mix, f.threshold) if f.public else mix.assign(hidden=False)
     figure = nationality_bar(shown, title=title, source=source, presentation=f.presentation)
     columns = ["nationality", "persons", "share_pct"]
@@ -300,7 +310,9 @@ def age_structure(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
     figure = age_pyramid_chart(shown, title=title, source=source, presentation=f.presentation)
     notes = [AGE_NOTE]
     if (~ages["sex"].isin(["m", "w"]) & (ages["persons"] > 0)).any():
-        notes.append("Personen mit dem Geschlechtseintrag „divers“ oder ohne Angabe sind hier nicht abgebildet.")
+        notes.append(
+            "Personen mit dem Geschlechtseintrag „divers“ oder ohne Angabe sind hier nicht abgebildet."
+        )
     if shown["hidden"].any():
         notes.append("Fehlende Balken: Fallzahl zu klein, Wert nicht ausgewiesen.")
     columns = ["age_group", "sex", "migration_status", "persons"]
@@ -350,17 +362,25 @@ def profile(src: Source, f: Filters, district_id: str, *, compact: bool = False)
     row = table.loc[table["district_id"] == district_id].iloc[0]
     place = str(row["district"])
     hidden = hidden_keys(table, district_id) if f.public else set()
-    text = profile_table(table, city, district_id, place, hidden).rename(columns={TOTAL_LABEL: f.municipality})
+    text = profile_table(table, city, district_id, place, hidden).rename(
+        columns={TOTAL_LABEL: f.municipality}
+    )
     known = text[text[["district_value", "city_value"]].notna().any(axis=1) | text["key"].isin(hidden)]
     sentences = profile_sentences(place, row.to_dict(), f.municipality, city.to_dict(), hidden)
     charts = []
     for key in KEY_SHARES:
-        notes = [] if len(f.dates) > 1 else ["Nur ein Stichtag geladen: die Zeitreihe beginnt mit weiteren Importen."]
+        notes = (
+            []
+            if len(f.dates) > 1
+            else ["Nur ein Stichtag geladen: die Zeitreihe beginnt mit weiteren Importen."]
+        )
         title = f"{get(key).label}: {place} und {f.municipality}"
         charts.append(_series_view(src, f, key, [district_id], title=title, source=_source(f), with_city=True,
                                    notes=notes, view_key=f"profil-zeitreihe-{key}", compact=compact))  # fmt: skip
     charts += [v for v in (nationalities(src, f, [district_id]), age_structure(src, f, [district_id])) if v]
-    charts += [_rank_view(src, f, table, city, key, district_id, place, hidden, compact) for key in KEY_SHARES]
+    charts += [
+        _rank_view(src, f, table, city, key, district_id, place, hidden, compact) for key in KEY_SHARES
+    ]
     return Profile(place, sentences, known[["Kennzahl", place, f.municipality]], notes_for(bool(hidden), f.threshold),
                    charts)  # fmt: skip
 
@@ -387,7 +407,10 @@ def _rank_view(
         names = ", ".join(values.loc[values["hidden"].astype(bool), "district"].astype(str))
         notes += [f"Ohne Balken ({SUPPRESSED}): {names}."]
     if (figure.layout.meta or {}).get("excerpt"):
-        notes.insert(0, f"Ausschnitt: {place} und die Nachbarn in der Rangfolge; alle {plural(f.level)} stehen in der Tabelle.")
+        notes.insert(
+            0,
+            f"Ausschnitt: {place} und die Nachbarn in der Rangfolge; alle {plural(f.level)} stehen in der Tabelle.",
+        )
     data, mask = _district_table(table, city, table["district_id"], key, f.level)
     if compact:  # the table stands in for the full ranking: highest first, the municipality last
         n = len(data) - (city is not None)

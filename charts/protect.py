@@ -122,7 +122,9 @@ def public_mix(mix: pd.DataFrame, threshold: int) -> pd.DataFrame:
     total = float(mix["persons"].sum())
     listed = mix[~members]
     if members.any():
-        other = mix[members].iloc[:1].assign(nationality=OTHER_LABEL, persons=mix.loc[members, "persons"].sum())
+        other = (
+            mix[members].iloc[:1].assign(nationality=OTHER_LABEL, persons=mix.loc[members, "persons"].sum())
+        )
         listed = pd.concat([listed, other])
     share = listed["persons"].astype(float) / total * 100 if total > 0 else np.nan
     return listed.assign(share_pct=share, hidden=False).reset_index(drop=True)

@@ -44,7 +44,9 @@ def _indicator_table(src: Source, f: Filters) -> pd.DataFrame:
     counts = population(src, f, f.reference_date)
     if counts.empty:
         return counts
-    table = shares(counts, published=published_for(src.reads.published_totals(f.municipality), f.reference_date))
+    table = shares(
+        counts, published=published_for(src.reads.published_totals(f.municipality), f.reference_date)
+    )
     before = None
     if f.previous_date is not None:
         before = population(src, f, f.previous_date)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+import settings
 from charts.export import BEAMER, PRINT, render
 from charts.formatting import fmt_date
 from charts.population_views import nationalities, share_map, time_series
@@ -48,6 +49,9 @@ class Report:
     methodology: list[tuple[str, str]]
     withheld: list[str] = field(default_factory=list)  # why a chart of the pages is not in the report
     created: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    #: on the title page: who publishes it (INTEGRATIONSMONITOR_ORGANISATION) and their logo (…_LOGO)
+    publisher: str = field(default_factory=settings.organisation)
+    logo: Path | None = field(default_factory=settings.logo)
 
     @property
     def where(self) -> str:
@@ -154,10 +158,13 @@ def to_pptx(report: Report, template: Path | str | bytes | None = None) -> bytes
     layouts = _layouts(deck)
     slide = deck.slides.add_slide(layouts["title"])
     slide.shapes.title.text = REPORT_TITLE
-    lines = [report.subtitle, report.created_text.capitalize(), "Integrationsmonitor"]
+    lines = [report.subtitle, report.created_text.capitalize(), report.publisher or "Integrationsmonitor"]
     body = next((ph for ph in slide.placeholders if ph.placeholder_format.idx != 0), None)
     if body is not None:
         body.text_frame.text = "\n".join(lines)
+    if report.logo:
+        logo_h = Emu(int(height * 0.12))
+        slide.shapes.add_picture(str(report.logo), width - side - logo_h * 2, side // 2, height=logo_h)
     for chart in report.charts:
         slide = _titled_slide(deck, layouts["title_only"], chart.title)
         image = render(_untitled(chart.figure), "png", BEAMER, chart.notes)
@@ -235,7 +242,11 @@ def _layouts(deck) -> dict[str, object]:
     """Title, title-only and title-and-content layouts of the deck, by name, else by position."""
     by_name = {layout.name: layout for layout in deck.slide_layouts}
     fallback = list(deck.slide_layouts)
-    wanted = {"title": ("Title Slide", 0), "title_only": ("Title Only", 5), "content": ("Title and Content", 1)}
+    wanted = {
+        "title": ("Title Slide", 0),
+        "title_only": ("Title Only", 5),
+        "content": ("Title and Content", 1),
+    }
     return {
         key: by_name.get(name) or fallback[min(index, len(fallback) - 1)]
         for key, (name, index) in wanted.items()
@@ -348,12 +359,14 @@ def to_pdf(report: Report) -> bytes:
     pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 28)
+    if report.logo:
+        pdf.image(str(report.logo), x=pdf.w / 2 - 15, y=12, h=22, alt_text=report.publisher or "Logo")
     pdf.ln(40)
     pdf.multi_cell(0, 13, REPORT_TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
     for size, text in ((18, report.municipality), (14, f"Stichtag {fmt_date(report.reference_date)}"),
                        (14, f"Stadtteile: {report.where}"), (12, report.created_text.capitalize()),
-                       (12, "Integrationsmonitor")):  # fmt: skip
+                       (12, report.publisher or "Integrationsmonitor")):  # fmt: skip
         pdf.set_font("DejaVu", "B" if size == 18 else "", size)
         pdf.multi_cell(0, size * 0.5, text, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)

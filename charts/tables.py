@@ -227,7 +227,9 @@ def _numeric_if_possible(column: pd.Series) -> pd.Series:
     a number (keys such as `011` keep their zeros)."""
     if column.dtype == object:
         present = column.dropna()
-        if present.empty or not all(isinstance(v, numbers.Number) and not isinstance(v, bool) for v in present):
+        if present.empty or not all(
+            isinstance(v, numbers.Number) and not isinstance(v, bool) for v in present
+        ):
             return column
         column = pd.to_numeric(column)
     if pd.api.types.is_float_dtype(column) and column.dropna().map(float.is_integer).all():

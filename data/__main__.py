@@ -10,6 +10,7 @@
     python -m data import occupancy FILE [--municipality NAME] [--db PATH]
     python -m data versions [--db PATH]
     python -m data restore VERSION [--db PATH]
+    python -m data check [--db PATH]          (readiness: 0 when the database answers, else 1)
 
 Exit codes: 0 done, 1 the file was refused (nothing written), 2 wrong call. A write that was saved
 exits 0 even when a step after saving failed; the message then says so ("Hinweis: …").
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
     sub.add_parser("versions", parents=[db], help="die gesicherten Versionen der Datenbank anzeigen")
+    sub.add_parser("check", parents=[db], help="prüfen, ob die Datenbank lesbar ist (für Health-Checks)")
     restore = sub.add_parser(
         "restore", parents=[db], help="eine gesicherte Version wiederherstellen (siehe versions)"
     )
@@ -165,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "hash-password":  # touches no database
         return _hash_password()
     db_path = args.db or default_db_path()
+    if args.command == "check":
+        return _check(db_path)
     before = link_target(db_path)
     try:
         if args.command in {"demo", "import", "undo"}:
@@ -274,6 +278,22 @@ def _hash_password() -> int:
         print("Die Passwörter stimmen nicht überein oder sind kürzer als 10 Zeichen.", file=sys.stderr)
         return 1
     print(hash_password(password))
+    return 0
+
+
+def _check(db_path: Path) -> int:
+    """Open the database read-only, as the app does, and run one query: the readiness check of a
+    container or a monitoring system. Writes nothing, builds no demo."""
+    try:
+        store = Store(db_path)
+        try:
+            count = int(store.query("SELECT count(*) AS n FROM municipalities")["n"].iloc[0])
+        finally:
+            store.close()
+    except Exception as err:  # every failure is "not ready", said in German
+        print(f"Datenbank nicht bereit: {db_path}\n{type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    print(f"Datenbank bereit: {db_path} ({count} Kommunen)")
     return 0
 
 

@@ -403,5 +403,6 @@ def _describe_replaced(gone: pd.DataFrame) -> str:
         return ""
     counts = gone.groupby(["period_start", "period_type"]).size()
     return ", ".join(
-        f"{period_text(pd.Timestamp(start).date(), kind)} ({rows_text(k)})" for (start, kind), k in counts.items()
+        f"{period_text(pd.Timestamp(start).date(), kind)} ({rows_text(k)})"
+        for (start, kind), k in counts.items()
     )

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
+import settings
 from data.errors import DataImportError, Problem
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = settings.max_upload_mb() * 1024 * 1024  # Streamlit's server.maxUploadSize, the same
 MISSING = {"", ".", "-", "–", "—", "x", "X", "k.A.", "k. A.", "n.v."}
 MAX_COUNT = 100_000_000  # more persons than any municipality (or Germany) has: a wrong column or cell
 # The signs of the statistical offices (Destatis/IT.NRW "Zeichenerklärung"), and `•` for suppressed cells.

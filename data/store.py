@@ -23,17 +23,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import settings
 from data.errors import DataImportError
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DEFAULT_DB = Path(__file__).with_name("integrationsmonitor.duckdb")
-ENV_DB = "INTEGRATIONSMONITOR_DB"
+ENV_DB = settings.DB.name
 STADTTEIL = "Stadtteil"
 
 
 def default_db_path() -> Path:
     """`$INTEGRATIONSMONITOR_DB`, else `data/integrationsmonitor.duckdb` in the repository."""
-    return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
+    return settings.db_path()
 
 
 def file_stamp(path: Path) -> tuple[int, int] | None:

@@ -10,6 +10,7 @@ database now holds, read back from it, so a wrong Stichtag cannot hide behind a 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ import pandas as pd
 
 from data.errors import DataImportError, ImportReport
 from data.store import Store, dry_run, link_target, take_notes
+from settings import event
+
+log = logging.getLogger("integrationsmonitor.events")
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,10 @@ def run_import(
     raise ValueError(f"unknown kind {kind!r}")
 
 
+def log_undo(user: str, kind: str, municipality: str | None) -> None:
+    event(log, logging.INFO, "import undone", user=user, kind=kind, municipality=municipality)
+
+
 def problems_table(err: DataImportError) -> pd.DataFrame:
     """Every finding of a refused file as rows: Zeile, Spalte, Meldung."""
     return pd.DataFrame(
@@ -205,8 +213,6 @@ def problems_headline(err: DataImportError) -> str:
     )
 
 
-
-
 def _count(n: int, one: str, many: str) -> str:
     """ "1 Zeile", "13 Zeilen", "1.024 Personen": German numbers and number."""
     return f"{n:,}".replace(",", ".") + f" {one if n == 1 else many}"
@@ -217,7 +223,9 @@ def _rows(n: int) -> str:
 
 
 def _dates(dates: list) -> str:
-    return ("Stichtag " if len(dates) == 1 else "Stichtage ") + ", ".join(f"{d:%d.%m.%Y}" for d in sorted(dates))
+    return ("Stichtag " if len(dates) == 1 else "Stichtage ") + ", ".join(
+        f"{d:%d.%m.%Y}" for d in sorted(dates)
+    )
 
 
 def check_message(report: ImportReport) -> str:
@@ -265,16 +273,23 @@ def confirm_import(
     DataImportError when refused. An error after the new version was saved is reported as saved."""
     before = link_target(db_path)
     take_notes()  # start clean: only this import's notes
+    sha256 = hashlib.sha256(payload).hexdigest()
+    who = {"user": user, "kind": kind, "municipality": municipality, "file": file_name, "sha256": sha256}
+    event(log, logging.INFO, "import started", **who, bytes=len(payload))
     try:
         report = run_import(
             kind, file_name, payload, db_path, municipality, reference_date, mapping, user, part=part
         )
+        event(log, logging.INFO, "import finished", **who, rows=report.rows, warnings=len(report.warnings))
         return import_message(report, kind, payload, db_path), take_notes()
-    except DataImportError:
+    except DataImportError as err:
+        event(log, logging.WARNING, "import refused", **who, problems=len(err.problems))
         raise
     except Exception as err:
         if link_target(db_path) == before:
+            log.exception("import failed, nothing changed")
             raise
+        log.exception("import saved, then a step failed")
         return (
             f"Die Änderung ist gespeichert, danach trat ein Fehler auf ({type(err).__name__}: {err}). "
             "Was gespeichert wurde, zeigt die Liste der letzten Importe.",

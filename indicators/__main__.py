@@ -49,11 +49,21 @@ SHARES_COLUMNS = [
     "migration_background",
     "migration_background_share_pct",
 ]
-ALLOCATIONS_COLUMNS = {"period": "period", "country": "country", "allocated_persons": "persons",
-                       "allocated_minors": "minors"}
-OCCUPANCY_COLUMNS = {"reference_date": "date", "facility": "facility", "capacity": "capacity",
-                     "occupants": "occupants", "occupancy_rate_pct": "occupancy_rate_pct",
-                     "fehlbeleger": "fehlbeleger", "fehlbeleger_share_pct": "fehlbeleger_share_pct"}
+ALLOCATIONS_COLUMNS = {
+    "period": "period",
+    "country": "country",
+    "allocated_persons": "persons",
+    "allocated_minors": "minors",
+}
+OCCUPANCY_COLUMNS = {
+    "reference_date": "date",
+    "facility": "facility",
+    "capacity": "capacity",
+    "occupants": "occupants",
+    "occupancy_rate_pct": "occupancy_rate_pct",
+    "fehlbeleger": "fehlbeleger",
+    "fehlbeleger_share_pct": "fehlbeleger_share_pct",
+}
 
 
 class CliError(Exception):
@@ -71,15 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m indicators", description="Kennzahlen als CSV ausgeben.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--municipality", help="Name der Kommune (Standard: die einzige in der Datenbank)")
-    common.add_argument("--db", type=Path, default=None,
-                        help="Datenbankdatei (Standard: $INTEGRATIONSMONITOR_DB, sonst data/integrationsmonitor.duckdb)")
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="Datenbankdatei (Standard: $INTEGRATIONSMONITOR_DB, sonst data/integrationsmonitor.duckdb)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sh = sub.add_parser("shares", parents=[common], help="Ausländer- und MH-Anteile je Stadtteil")
     sh.add_argument("--date", type=_date, required=True, help="Stichtag JJJJ-MM-TT")
-    sh.add_argument("--public", action="store_true",
-                    help="Geheimhaltung: kleine Fallzahlen und daraus Rückrechenbares bleiben leer")
-    sh.add_argument("--threshold", type=int, default=None,
-                    help="kleinste gezeigte Fallzahl bei --public (Standard 3)")
+    sh.add_argument(
+        "--public",
+        action="store_true",
+        help="Geheimhaltung: kleine Fallzahlen und daraus Rückrechenbares bleiben leer",
+    )
+    sh.add_argument(
+        "--threshold", type=int, default=None, help="kleinste gezeigte Fallzahl bei --public (Standard 3)"
+    )
     al = sub.add_parser("allocations", parents=[common], help="Zuweisungen je Zeitraum und Herkunftsland")
     al.add_argument("--by", choices=["year", "month"], default="year", help="Jahre (Standard) oder Monate")
     oc = sub.add_parser("occupancy", parents=[common], help="Belegung und Fehlbeleger je Unterkunft")
@@ -90,8 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT (Standard: der letzte)")
     rp.add_argument("--districts", default="", help="Stadtteile, Namen oder Schlüssel, mit Komma getrennt")
     rp.add_argument("--threshold", type=int, default=None, help="kleinste gezeigte Fallzahl (Standard 3)")
-    rp.add_argument("--template", type=Path, default=None,
-                    help="PowerPoint-Vorlage (.pptx) der Kommune, deren Folienlayouts verwendet werden")
+    rp.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="PowerPoint-Vorlage (.pptx) der Kommune, deren Folienlayouts verwendet werden",
+    )
     return parser
 
 
@@ -107,7 +129,9 @@ def pick_municipality(store: Store, name: str | None) -> str:
     names = known["name"].tolist()
     if name:
         if name not in names:
-            raise CliError(f"Die Kommune „{name}“ ist nicht in der Datenbank. Vorhanden: {', '.join(names) or '–'}.")
+            raise CliError(
+                f"Die Kommune „{name}“ ist nicht in der Datenbank. Vorhanden: {', '.join(names) or '–'}."
+            )
         return name
     real = known.loc[~known["synthetic"].astype(bool), "name"].tolist() or names
     if len(real) != 1:
@@ -121,8 +145,10 @@ def shares_table(
     counts = store.population(municipality, when)
     if counts.empty:
         dates = ", ".join(d.isoformat() for d in store.reference_dates(municipality)) or "keine"
-        raise CliError(f"Für {municipality} gibt es keine Daten zum Stichtag {when.isoformat()}. "
-                       f"Vorhandene Stichtage: {dates}.")
+        raise CliError(
+            f"Für {municipality} gibt es keine Daten zum Stichtag {when.isoformat()}. "
+            f"Vorhandene Stichtage: {dates}."
+        )
     published = published_for(store.published_totals(municipality), when)
     table = shares(counts, municipality_name=municipality, published=published)
     if public:
@@ -133,7 +159,9 @@ def shares_table(
 def allocations_csv(store: Store, municipality: str, by: str) -> pd.DataFrame:
     rows = store.table("allocations", municipality)
     if rows.empty:
-        raise CliError(f"Für {municipality} sind keine Zuweisungen geladen (python -m data import allocations).")
+        raise CliError(
+            f"Für {municipality} sind keine Zuweisungen geladen (python -m data import allocations)."
+        )
     try:
         table = allocation_table(rows, by)
     except MonthsUnavailable as err:
@@ -144,15 +172,19 @@ def allocations_csv(store: Store, municipality: str, by: str) -> pd.DataFrame:
 def occupancy_csv(store: Store, municipality: str, when: date | None) -> pd.DataFrame:
     rows = store.table("occupancy", municipality)
     if rows.empty:
-        raise CliError(f"Für {municipality} sind keine Belegungszahlen geladen (python -m data import occupancy).")
+        raise CliError(
+            f"Für {municipality} sind keine Belegungszahlen geladen (python -m data import occupancy)."
+        )
     table = occupancy_table(rows)
     if when is not None:
         dates = sorted({d.date() for d in table["reference_date"]})
         table = table[table["reference_date"] == pd.Timestamp(when)]
         if table.empty:
             near = sorted(dates, key=lambda d: abs((d - when).days))[:3]
-            raise CliError(f"Für {municipality} gibt es keine Belegungszahlen zum Stichtag {when.isoformat()}. "
-                           f"Nächste Stichtage: {', '.join(d.isoformat() for d in sorted(near))}.")
+            raise CliError(
+                f"Für {municipality} gibt es keine Belegungszahlen zum Stichtag {when.isoformat()}. "
+                f"Nächste Stichtage: {', '.join(d.isoformat() for d in sorted(near))}."
+            )
     table = table.assign(reference_date=table["reference_date"].dt.strftime("%Y-%m-%d"))
     return table[list(OCCUPANCY_COLUMNS)].rename(columns=OCCUPANCY_COLUMNS)
 
@@ -166,7 +198,9 @@ def write_report(store: Store, municipality: str, args: argparse.Namespace) -> s
     if args.template is not None and (args.format != "pptx" or not args.template.is_file()):
         raise CliError(f"--template braucht --format pptx und eine vorhandene .pptx-Datei: {args.template}")
     try:
-        report = build_report(store, municipality, args.date, args.districts.split(","), threshold=args.threshold)
+        report = build_report(
+            store, municipality, args.date, args.districts.split(","), threshold=args.threshold
+        )
     except (SelectionError, ValueError) as err:
         raise CliError(str(err)) from None
     data = write(report, args.format, args.template)
@@ -174,9 +208,11 @@ def write_report(store: Store, municipality: str, args: argparse.Namespace) -> s
     args.out.write_bytes(data)
     unit = "Folien" if args.format == "pptx" else "Seiten"
     count = page_count(data, args.format)
-    return (f"Sitzungsbericht geschrieben: {args.out} ({args.format.upper()}, {count} {unit}, "
-            f"{len(report.charts)} Grafiken; {report.subtitle}; Fallzahlen unter {report.threshold} gesperrt)"
-            + "".join(f"\n{reason}" for reason in report.withheld))
+    return (
+        f"Sitzungsbericht geschrieben: {args.out} ({args.format.upper()}, {count} {unit}, "
+        f"{len(report.charts)} Grafiken; {report.subtitle}; Fallzahlen unter {report.threshold} gesperrt)"
+        + "".join(f"\n{reason}" for reason in report.withheld)
+    )
 
 
 def write_csv(frame: pd.DataFrame) -> None:

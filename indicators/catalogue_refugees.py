@@ -266,4 +266,3 @@ REFUGEE_INDICATORS: tuple[Indicator, ...] = (
     FEHLBELEGER_SHARE,
     FREE_PLACES,
 )
-

@@ -28,7 +28,6 @@ total) and filter afterwards: the totals still sum over every Stadtteil.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -36,12 +35,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+import settings
 from indicators.shares import COMPARED_SHARES, SHARES
 
 #: Shown instead of a hidden value.
 SUPPRESSED = "•"
 DEFAULT_THRESHOLD = 3
-ENV_THRESHOLD = "INTEGRATIONSMONITOR_THRESHOLD"
+ENV_THRESHOLD = settings.THRESHOLD.name
 _TOLERANCE = 1e-9
 #: above this many sensitive cells in one table the exact range check (two LPs per cell) is skipped
 MAX_EXACT_CELLS = 200
@@ -59,13 +59,7 @@ def footnote(threshold: int = DEFAULT_THRESHOLD) -> str:
 
 def default_threshold() -> int:
     """``$INTEGRATIONSMONITOR_THRESHOLD`` if set (an integer ≥ 1), else 3."""
-    text = os.environ.get(ENV_THRESHOLD, "").strip()
-    if not text:
-        return DEFAULT_THRESHOLD
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"{ENV_THRESHOLD} must be at least 1, got {value}")
-    return value
+    return settings.threshold()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ INDEX = "Index"
 RANK = "Rang"
 UNITS: tuple[str, ...] = (PERSONS, PERCENT, POINTS, INDEX, RANK)
 
+
 @dataclass(frozen=True)
 class Indicator:
     """Metadata of one indicator; ``key`` is the column name in the indicator frames.

@@ -1,5 +1,7 @@
 """Sitzungsbericht: the key charts, a table per chart and the methodology as PowerPoint or PDF."""
 
+import logging
+
 import streamlit as st
 
 from charts.report import build_report, write
@@ -7,6 +9,7 @@ from charts.sentences import markdown_safe
 from indicators.disclosure import default_threshold
 from indicators.report import SelectionError
 from pages.components.setup import page_setup
+from settings import event
 
 MIME = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -37,7 +40,13 @@ if st.button("Bericht erzeugen", type="primary", icon=":material/description:", 
         except (SelectionError, ValueError) as err:
             st.error(str(err))
             st.stop()
-        st.session_state["report_file"] = (wanted, write(report, fmt), report.subtitle, report.withheld)
+        built_file = write(report, fmt)
+        event(
+            logging.getLogger("integrationsmonitor.events"), logging.INFO, "report created",
+            municipality=f.municipality, date=f.reference_date, districts=len(f.districts), format=fmt,
+            bytes=len(built_file),
+        )  # fmt: skip
+        st.session_state["report_file"] = (wanted, built_file, report.subtitle, report.withheld)
 built = st.session_state.get("report_file")
 if built and built[0] == wanted:
     stamp = f.reference_date.isoformat()

@@ -15,6 +15,7 @@ from data.upload import (
     check_message,
     columns_of,
     confirm_import,
+    log_undo,
     parts,
     preview,
     problem_kinds,
@@ -120,7 +121,15 @@ if kind == "population":
 st.subheader("Prüfung")
 try:
     checked = run_import(
-        kind, upload.name, payload, page.store.path, municipality, when, mapping, editor, check_only=True,
+        kind,
+        upload.name,
+        payload,
+        page.store.path,
+        municipality,
+        when,
+        mapping,
+        editor,
+        check_only=True,
         part=part,
     )
 except DataImportError as err:
@@ -154,11 +163,11 @@ with st.expander("Letzten Import rückgängig machen"):
     undo_kind = st.selectbox("Art", [k for k in KINDS], format_func=lambda k: KINDS[k].label, key="undo_kind")
     sure = st.checkbox("Ich will den letzten Import dieser Art zurücknehmen.", key="undo_sure")
     if st.button("Rückgängig machen", disabled=not sure, key="undo_go"):
-        require_editor()  # checked again on the server at the moment of the undo
+        undoer = require_editor()  # checked again on the server at the moment of the undo
         try:
-            st.session_state["upload_done"] = undo_last(
-                page.store.path, undo_kind, municipality if KINDS[undo_kind].per_municipality else None
-            )
+            undo_for = municipality if KINDS[undo_kind].per_municipality else None
+            st.session_state["upload_done"] = undo_last(page.store.path, undo_kind, undo_for)
+            log_undo(undoer, undo_kind, undo_for)
             st.session_state["upload_notes"] = take_notes()
             st.rerun()
         except DataImportError as err:

@@ -39,7 +39,9 @@ def stichtage(db: Path) -> dict[str, int]:
     target = db.resolve()
     con = duckdb.connect(str(target), read_only=True)
     try:
-        rows = con.execute("SELECT reference_date, count(*) FROM population WHERE district_id <> '' GROUP BY 1 ORDER BY 1").fetchall()
+        rows = con.execute(
+            "SELECT reference_date, count(*) FROM population WHERE district_id <> '' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
     finally:
         con.close()
     return {d.isoformat(): n for d, n in rows}

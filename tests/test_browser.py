@@ -74,7 +74,9 @@ def server(tmp_path_factory):
     from data.passwords import hash_password
 
     secrets = db.parent / "secrets.toml"
-    secrets.write_text(f'[editors]\n{EDITOR} = "{hash_password(PASSWORD, iterations=1_000)}"\n', encoding="utf-8")
+    secrets.write_text(
+        f'[editors]\n{EDITOR} = "{hash_password(PASSWORD, iterations=1_000)}"\n', encoding="utf-8"
+    )
     port = _free_port()
     env = {**os.environ, "INTEGRATIONSMONITOR_DB": str(db)}
     log = open(tmp_path_factory.getbasetemp() / "streamlit.log", "w")  # noqa: SIM115 - closed below
@@ -213,7 +215,10 @@ def test_editor_uploads_a_register_extract_file(server, browser, requests_seen):
     page.screenshot(path=str(ARTIFACTS / "daten_laden_geprueft.png"), full_page=True)
     page.get_by_role("button", name="Jetzt importieren").click()
     page.get_by_text("Importiert aus").wait_for(timeout=30_000)
-    assert "Lünen, Stichtag 31.12.2020, Ebene Stadtteil, 13 Zeilen." in page.get_by_text("Importiert aus").inner_text()
+    assert (
+        "Lünen, Stichtag 31.12.2020, Ebene Stadtteil, 13 Zeilen."
+        in page.get_by_text("Importiert aus").inner_text()
+    )
     page.screenshot(path=str(ARTIFACTS / "daten_laden_importiert.png"), full_page=True)
     page.close()
     # the new municipality is there for every reader, with the published figures

@@ -198,7 +198,9 @@ def _downloads_app():
     from pages.components.downloads import chart_downloads
     from tests.test_export import NOTE, bar
 
-    chart_downloads(ChartView("karte", "Ausländeranteil nach Stadtteil", bar(), pd.DataFrame(), [NOTE]), key="karte")
+    chart_downloads(
+        ChartView("karte", "Ausländeranteil nach Stadtteil", bar(), pd.DataFrame(), [NOTE]), key="karte"
+    )
 
 
 def test_chart_downloads_offers_png_and_svg_for_beamer_and_print():

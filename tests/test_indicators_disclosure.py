@@ -154,7 +154,9 @@ def test_stadtteil_table_hidden_counts_cannot_be_recovered(counts, with_total_ro
             equations.append((var[(i, whole)], [var[(i, part)], var[(i, name)]]))
     # every hidden small count (1 or 2) must stay uncertain; a complement (0, or at least the threshold)
     # that an attacker can pin down gives no small count away — the small counts are the targets
-    targets = [(i, c) for k, c in enumerate(COUNTS) for i in range(n_rows) if hidden[i, k] and 1 <= values[i, k] < 3]
+    targets = [
+        (i, c) for k, c in enumerate(COUNTS) for i in range(n_rows) if hidden[i, k] and 1 <= values[i, k] < 3
+    ]
     targets += [("t", c) for k, c in enumerate(COUNTS) if totals_hidden[k]]
     targets += [(i, c) for c in IMPLICIT for i in range(n_rows) if 1 <= full[c][i] < 3]
     for i, c in targets:

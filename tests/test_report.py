@@ -135,7 +135,9 @@ def assert_deck_is_made_for_16_9(data: bytes, author: str, charts: int) -> None:
         assert title.width > deck.slide_width * 0.8 and title.height > 0
         assert title.left + title.width <= deck.slide_width
         for shape in slide.shapes:
-            assert shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height
+            assert (
+                shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height
+            )
             if shape.shape_type == MSO_SHAPE_TYPE.PICTURE:
                 pictures += 1
                 descr = shape._element.nvPicPr.cNvPr.get("descr")
@@ -166,7 +168,9 @@ def test_luenen_pdf_without_boundaries_uses_bars_and_is_not_blank(luenen_db, tmp
     done = run("indicators", "report", "--format", "pdf", "--out", str(out), "--db", str(luenen_db))
     assert done.returncode == 0, done.stderr
     pages = pdf_pages(out, tmp_path)
-    assert f"(PDF, {len(pages)} Seiten, 2 Grafiken; Lünen · Stichtag 31.12.2020 · alle Stadtteile" in done.stdout
+    assert (
+        f"(PDF, {len(pages)} Seiten, 2 Grafiken; Lünen · Stichtag 31.12.2020 · alle Stadtteile" in done.stdout
+    )
     assert 5 <= len(pages) <= 8, "title, contents, two charts with their tables (paged), methodology"
     for page in pages:
         assert page.shape[1] > page.shape[0], "A4 landscape"
@@ -178,8 +182,19 @@ def test_luenen_pdf_without_boundaries_uses_bars_and_is_not_blank(luenen_db, tmp
     per_page = text.split("\f")
     for number, page_text in enumerate(per_page[: len(pages)], start=1):
         assert f"Seite {number} von {len(pages)}" in page_text
-        body = [line for line in page_text.splitlines() if line.strip() and not line.startswith(
-            ("Integrationsmonitor – Sitzungsbericht ·", "erstellt am", "Integrationsmonitor · Lünen", "Seite "))]
+        body = [
+            line
+            for line in page_text.splitlines()
+            if line.strip()
+            and not line.startswith(
+                (
+                    "Integrationsmonitor – Sitzungsbericht ·",
+                    "erstellt am",
+                    "Integrationsmonitor · Lünen",
+                    "Seite ",
+                )
+            )
+        ]
         assert len(body) >= 4, f"page {number}: more than header and footer"
     assert "Inhalt" in per_page[1] and "Ausländeranteil nach Stadtteil, Lünen" in per_page[1]
     for words in ("Lünen", "Stichtag 31.12.2020", "alle Stadtteile", "Erstellt am", "Integrationsmonitor"):
@@ -195,7 +210,9 @@ def assert_pdf_is_tagged(path: Path, figures: int) -> None:
     assert re.search(r"^Author:\s+Lünen$", info, re.M)
     raw = path.read_bytes()
     assert b"/Lang (de-DE)" in raw and b"/MarkInfo" in raw and b"/StructTreeRoot" in raw
-    tree = subprocess.run(["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True).stdout
+    tree = subprocess.run(
+        ["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     assert tree.split().count("Figure") == figures
     assert raw.count(b"/Alt (") + raw.count(b"/Alt <") == figures
 

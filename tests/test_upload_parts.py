@@ -29,7 +29,9 @@ def _workbook() -> bytes:
                 columns=["Stadtteil", "Einwohner", "Ausländer", "Migrationshintergrund"],
             )
             frame.to_excel(book, sheet_name=year, index=False)
-        pd.DataFrame({"Hinweis": ["Quelle: Melderegister"]}).to_excel(book, sheet_name="Hinweise", index=False)
+        pd.DataFrame({"Hinweis": ["Quelle: Melderegister"]}).to_excel(
+            book, sheet_name="Hinweise", index=False
+        )
     return buffer.getvalue()
 
 

@@ -142,7 +142,9 @@ def test_page_and_report_withhold_the_same_charts(town, source, monkeypatch, tmp
 
 def test_page_and_report_show_the_same_nationality_table_where_nothing_is_hidden(town, source, monkeypatch):
     at = open_app(monkeypatch, town, "pages/profil.py", query={"stadtteile": "Oberdorf"})
-    assert any("Häufigste Staatsangehörigkeiten in Oberdorf" in f["layout"]["title"]["text"] for f in figures(at))
+    assert any(
+        "Häufigste Staatsangehörigkeiten in Oberdorf" in f["layout"]["title"]["text"] for f in figures(at)
+    )
     store = Store(town)
     try:
         report = build_report(store, MUNICIPALITY, districts=["Oberdorf"])
@@ -177,7 +179,9 @@ def test_every_downloadable_table_is_the_view_table_with_hidden_cells_empty(sour
         assert all(v is None or pd.isna(v) for v in values[hidden]), view.title
         hidden_seen += int(hidden.sum())
         # what the download button writes is the view's table, cell for cell
-        assert_frame_text_equal(_csv_table(csv_bytes(view.table, view.notes)), _as_text(view.table), view.title)
+        assert_frame_text_equal(
+            _csv_table(csv_bytes(view.table, view.notes)), _as_text(view.table), view.title
+        )
         # and what a reader reads shows `•` exactly where the view hides
         text = view.text_table().to_numpy()
         assert ((text == SUPPRESSED) == hidden).all(), view.title
@@ -220,7 +224,11 @@ def test_the_map_shows_the_published_total_and_says_where_it_differs(tmp_path):
     finally:
         store.close()
     city = view.table.iloc[-1]
-    assert (city["Stadtteil"], city["Einwohner:innen"], city["Ausländer:innen"]) == ("Beispielstadt", 2505, 300)
+    assert (city["Stadtteil"], city["Einwohner:innen"], city["Ausländer:innen"]) == (
+        "Beispielstadt",
+        2505,
+        300,
+    )
     assert city["Ausländeranteil (%)"] == pytest.approx(300 / 2505 * 100)
     note = next(n for n in view.notes if "veröffentlichte Gesamtzahl" in n)
     assert "2.505 Einwohner:innen" in note and "ergibt 2.500 (Differenz +5)" in note

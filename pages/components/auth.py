@@ -1,7 +1,7 @@
 """Who may load data: editors sign in with a password whose hash is in `.streamlit/secrets.toml`
 (`[editors] name = "$argon2id$…"`, made with `python -m data hash-password`), or — where a
-municipality configured it — with Streamlit's OIDC login (`[auth]`, editors listed in
-`[editor_emails] list = [...]`). Readers never need to sign in.
+municipality configured it — with Streamlit's OIDC login (`[auth]`, editors listed by address in
+`[editor_emails] list = [...]` or by group claim in `[editor_groups]`). Readers never need to sign in.
 
 The right to edit is a signed, expiring token (HMAC-SHA256 over name and expiry, key from
 `[editor_session] key` in secrets.toml, else a random key per server process), checked again on every
@@ -27,6 +27,7 @@ from collections import defaultdict, deque
 import streamlit as st
 
 from data.passwords import DUMMY_HASH, verify_password
+from settings import event, secret_section
 
 log = logging.getLogger("integrationsmonitor.auth")
 
@@ -39,10 +40,7 @@ _PROCESS_KEY = secrets.token_bytes(32)
 
 
 def _secret(section: str) -> dict:
-    try:
-        return dict(st.secrets.get(section, {}))
-    except FileNotFoundError:  # no secrets.toml at all
-        return {}
+    return secret_section(section)
 
 
 def _signing_key() -> bytes:
@@ -135,15 +133,15 @@ def check_sign_in(
         verify_password(password, str(stored) if stored is not None else DUMMY_HASH) and stored is not None
     )
     if attempts.blocked(user_key) or attempts.blocked(client_key):
-        log.warning("sign-in refused (too many failures): user=%r client=%s", name, client)
+        event(log, logging.WARNING, "sign-in refused (too many failures)", user=name, client=client)
         return None
     if correct:
         attempts.clear(user_key)
-        log.info("editor signed in: user=%r client=%s", name, client)
+        event(log, logging.INFO, "editor signed in", user=name, client=client, method="password")
         return issue_token(name)
     attempts.fail(user_key)
     attempts.fail(client_key)
-    log.warning("failed sign-in: user=%r known=%s client=%s", name, stored is not None, client)
+    event(log, logging.WARNING, "failed sign-in", user=name, known=stored is not None, client=client)
     return None
 
 
@@ -168,17 +166,35 @@ def current_editor() -> str | None:
     if name:
         return name
     if _secret("auth") and getattr(st.user, "is_logged_in", False):
-        email = st.user.get("email")
-        if email and email in _editor_emails():
-            return email
+        editor = oidc_editor(st.user.to_dict(), _editor_emails(), _secret("editor_groups"))
+        if editor and not st.session_state.get("_oidc_logged"):
+            st.session_state["_oidc_logged"] = True
+            event(log, logging.INFO, "editor signed in", user=editor, client=_client(), method="oidc")
+        return editor
     return None
+
+
+def oidc_editor(claims: dict, emails: list[str], groups: dict) -> str | None:
+    """The editor's e-mail address (else the `preferred_username`/`sub` claim) when the identity
+    provider's token names them in `[editor_emails] list` or puts them in a group of
+    `[editor_groups] list` (claim `[editor_groups] claim`, default `groups`: Keycloak's group mapper
+    sends `/integrationsmonitor-redaktion`, ADFS a `group` or `role` claim); else None."""
+    name = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
+    if not name:
+        return None
+    if claims.get("email") in emails:
+        return str(name)
+    member_of = claims.get(str(groups.get("claim", "groups")), [])
+    member_of = [member_of] if isinstance(member_of, str) else list(member_of or [])
+    wanted = {str(g).strip("/") for g in groups.get("list", [])}
+    return str(name) if wanted & {str(g).strip("/") for g in member_of} else None
 
 
 def require_editor() -> str:
     """The editor's name; stops the run for anyone else. Call it right before an upload, import or undo."""
     name = current_editor()
     if name is None:
-        log.warning("editor action refused: no valid editor token, client=%s", _client())
+        event(log, logging.WARNING, "editor action refused: no valid editor token", client=_client())
         st.error("Diese Aktion ist nur für angemeldete Redakteur:innen möglich. Bitte erneut anmelden.")
         st.stop()
     return name
@@ -214,6 +230,6 @@ def sign_in_form() -> None:
 def sign_out() -> None:
     name = read_token(st.session_state.pop(SESSION_KEY, None))
     if name:
-        log.info("editor signed out: user=%r", name)
+        event(log, logging.INFO, "editor signed out", user=name)
     if _secret("auth") and getattr(st.user, "is_logged_in", False):
         st.logout()

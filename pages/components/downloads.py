@@ -7,11 +7,16 @@ rendered only when a button is clicked (deferred `data` callable), so showing a 
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from charts.export import FORMATS, SIZES, file_name, render, slug
 from charts.tables import csv_bytes, excel_bytes
 from charts.view import ChartView
+from settings import event
+
+log = logging.getLogger("integrationsmonitor.events")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -38,7 +43,9 @@ def chart_downloads(view: ChartView, key: str, images: bool = True) -> None:
     for column, (size, fmt) in zip(columns[2 * has_table :], buttons, strict=True):
         column.download_button(
             f"{fmt.upper()} · {size.label.split(' (')[0]}",
-            data=lambda size=size, fmt=fmt: render(view.figure, fmt, size, view.notes),
+            data=lambda size=size, fmt=fmt: _exported(
+                render(view.figure, fmt, size, view.notes), view, fmt, size
+            ),
             file_name=file_name(view.title, size, fmt),
             mime=FORMATS[fmt],
             key=f"{key}-{size.key}-{fmt}",
@@ -47,3 +54,9 @@ def chart_downloads(view: ChartView, key: str, images: bool = True) -> None:
             help=f"{size.label}, mit Titel, Quelle, Stichtag und Fußnoten",
             width="stretch",
         )
+
+
+def _exported(image: bytes, view: ChartView, fmt: str, size) -> bytes:
+    """The rendered image, after one log line that it was made (a reader's export: no user)."""
+    event(log, logging.INFO, "export created", chart=view.title, format=fmt, size=size.key, bytes=len(image))
+    return image

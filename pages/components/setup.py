@@ -64,7 +64,9 @@ def page_setup(title: str, needs: str | None = POPULATION) -> Page:
         st.title(level_title(title, filters.level))
         st.caption(
             markdown_safe(
-                " · ".join([filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text))
+                " · ".join(
+                    [filters.municipality] + [f"Stichtag {filters.date_text}"] * bool(filters.date_text)
+                )
             )
         )
         if filters.synthetic:
@@ -126,7 +128,7 @@ def fit_to_screen(figure: go.Figure) -> go.Figure:
 
 
 def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
-    """"Nächste Seite ▶" to the next page of the talk, with every setting in the URL; False on the last
+    """ "Nächste Seite ▶" to the next page of the talk, with every setting in the URL; False on the last
     page (no button)."""
     following = st.session_state.get("next_page")
     if following is None:
