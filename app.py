@@ -2,15 +2,21 @@
 
 import streamlit as st
 
-from charts.texts import APP_TITLE
 from pages.components.access import get_store
-from pages.components.setup import run_guarded
+from pages.components.setup import (
+    document_title,
+    frame_head,
+    run_guarded,
+    sidebar_footer,
+    sidebar_navigation,
+)
 from pages.components.state import sidebar_filters
 from settings import configure_logging
 
 configure_logging()  # one line per event on stderr (INTEGRATIONSMONITOR_LOG_LEVEL / _LOG_FORMAT)
 
-st.set_page_config(page_title=APP_TITLE, page_icon="static/favicon.png", layout="wide")
+# the document title is set per page in frame() (here it would override every st.Page title)
+st.set_page_config(page_icon="static/favicon.png", layout="wide")
 
 # url_path must equal the file name: before st.navigation first runs, Streamlit resolves a deep link
 # against the pages/ folder (see pages/components/setup.py: _run_router_first).
@@ -56,12 +62,26 @@ PAGES = {
         ),
     ],
 }
+# outside the talk and the groups: linked at the end of the sidebar, with Impressum and Datenschutz
+ACCESSIBILITY = st.Page(
+    "pages/barrierefreiheit.py",
+    title="Barrierefreiheit",
+    icon=":material/accessibility_new:",
+    url_path="barrierefreiheit",
+)
 
 
 def frame() -> None:
-    """The sidebar filters, then the chosen page: a failure in either reaches readers in German."""
+    """Navigation, the sidebar filters, then the chosen page: a failure in any reaches readers in
+    German. The navigation is our own links (see `sidebar_navigation`), so Streamlit's is hidden."""
+    frame_head()
+    nav = st.sidebar.container()
     st.session_state["filters"] = filters = sidebar_filters(get_store())
-    page = st.navigation(PAGES, position="hidden" if filters.presentation else "sidebar")
+    page = st.navigation([p for group in PAGES.values() for p in group] + [ACCESSIBILITY], position="hidden")
+    st.set_page_config(page_title=document_title(page.title, filters.municipality))
+    if not filters.presentation:
+        sidebar_navigation(nav, PAGES)
+        sidebar_footer(st.sidebar, ACCESSIBILITY)
     st.session_state["next_page"] = next_page(page)
     page.run()
 

@@ -24,6 +24,7 @@ NO_DATA_COLOUR = "#d4d4d4"
 OTHER_COLOUR = "#eeeeee"  # districts outside the selection: the city around it, not a class
 TEXT_COLOUR = "#1b1f23"
 ACCENT = "#1f5f8b"
+TEXT_CONTRAST = 4.5  # WCAG 2.1 AA, normal text
 
 
 def style(
@@ -134,14 +135,33 @@ def is_diverging(indicator: Indicator) -> bool:
     return neutral_value(indicator) is not None
 
 
+def _rgb(colour: str) -> tuple[float, float, float]:
+    """`#rrggbb`, `rgb(r, g, b)` or `rgba(…)` as three numbers 0–255."""
+    if colour == "white":
+        return (255.0, 255.0, 255.0)
+    if colour.startswith("#"):
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return tuple(float(v) for v in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.1 relative luminance (sRGB, 0 = black, 1 = white)."""
+    channels = [c / 255 for c in _rgb(colour)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours, 1 to 21 (text needs 4.5, large text and shapes 3)."""
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def label_colour(fill: str) -> str:
-    """Black text on light fills, white on dark ones (relative luminance of an `rgb(...)`/hex colour)."""
-    if fill.startswith("#"):
-        r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
-    else:
-        r, g, b = (float(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
-    luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
-    return TEXT_COLOUR if luminance > 0.5 else "white"
+    """The text colour for a label on `fill`: the house text colour or white, whichever has more
+    contrast; black where neither reaches 4.5:1 (WCAG AA for text)."""
+    best = max((TEXT_COLOUR, "white"), key=lambda text: contrast_ratio(text, fill))
+    return best if contrast_ratio(best, fill) >= TEXT_CONTRAST else "#000000"
 
 
 def palette(name: str, k: int) -> list[str]:

@@ -61,14 +61,14 @@ def test_population_pages_say_in_german_what_is_missing(monkeypatch, allocations
     text = _texts(at)
     assert "Für Kamp-Lintfort sind keine Einwohnerzahlen geladen" in text
     assert "python -m data" not in text, "no commands for readers"
-    assert not at.get("page_link"), "the way to load data is for editors"
+    assert not at.main.get("page_link"), "the way to load data is for editors"  # the sidebar: navigation
     assert not [s for s in at.selectbox if s.label == "Stichtag"], "no empty Stichtag box"
     assert "Stichtag: für Kamp-Lintfort sind keine Einwohnerzahlen geladen." in text
 
 
 def test_editors_get_the_way_to_load_data(monkeypatch, allocations_db):
     at = open_app(monkeypatch, allocations_db, "pages/profil.py", **editor("redaktion"))
-    links = at.get("page_link")
+    links = at.main.get("page_link")  # the sidebar's page links are the navigation
     assert [link.proto.label for link in links] == ["Daten laden"]
 
 

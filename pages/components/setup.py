@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -12,7 +13,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from charts.sentences import markdown_safe
-from charts.texts import PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
+from charts.texts import APP_TITLE, PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
 from charts.view import ChartView, Filters, Source
 from data.store import Store
 from pages.components.access import data_source, get_store
@@ -42,6 +43,56 @@ PRESENTATION_CSS = """
 """
 
 
+# What every page of the frame gets (WCAG 2.1 AA, see pages/barrierefreiheit.py and
+# tests/test_accessibility.py): captions in a text colour with 7:1 on white instead of Streamlit's body
+# colour at 60 % opacity (4.4:1); a visible keyboard focus on links, nav links included; a class that
+# hides a heading from the eye only (the presentation mode's h1).
+FRAME_CSS = """
+<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * { color: #4a4f55 !important; }
+[data-testid="stCaptionContainer"] { opacity: 1 !important; }
+a:focus-visible, [data-testid="stPageLink-NavLink"]:focus-visible, summary:focus-visible {
+    outline: 3px solid #1f5f8b !important; outline-offset: 2px !important; }
+.visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
+    overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+</style>
+"""
+# Streamlit's index.html hard-codes <html lang="en"> (no option): the page says German once it runs,
+# and the link of the current page in our sidebar navigation carries aria-current="page".
+FRAME_SCRIPT = """
+<script>
+(() => {
+  const doc = window.parent ? window.parent.document : document;
+  const mark = () => {
+    if (doc.documentElement.lang !== "de") doc.documentElement.lang = "de";
+    const here = doc.title.split(" – ")[0];  // the page title, as set by app.py (document_title)
+    doc.querySelectorAll('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]').forEach((a) => {
+      const label = a.querySelector('[data-testid="stMarkdownContainer"]');
+      const current = label !== null && label.innerText.trim() === here;
+      if (current) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+    });
+  };
+  mark();
+  if (!doc.documentElement.dataset.langObserver) {
+    doc.documentElement.dataset.langObserver = "1";
+    new MutationObserver(mark).observe(doc, {childList: true, subtree: true, characterData: true});
+  }
+})();
+</script>
+"""
+TABLE_ROWS = 60  # longer tables under a chart are cut here; the CSV download holds every row
+
+
+def document_title(page_title: str, municipality: str | None) -> str:
+    """The browser tab and the screen reader's first words: "Karte – Integrationsmonitor Musterstadt"."""
+    return f"{page_title} – {APP_TITLE}" + (f" {municipality}" if municipality else "")
+
+
+def frame_head() -> None:
+    """Per run, first of all: German page language and the frame's CSS (also on an error page)."""
+    st.html(FRAME_CSS + FRAME_SCRIPT, unsafe_allow_javascript=True)
+
+
 @dataclass
 class Page:
     store: Store
@@ -54,11 +105,12 @@ class Page:
 def page_setup(title: str, needs: str | None = POPULATION) -> Page:
     """Heading, demo notice and the shared filters (rendered in the sidebar by app.py). A page that
     `needs` population figures says so and stops for a municipality without them."""
-    if "filters" not in st.session_state:
-        _run_router_first()
+    ensure_router()
     filters: Filters = st.session_state["filters"]
     if filters.presentation:
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+        # one h1 in presentation mode too: for screen readers, not on the beamer (the chart has a title)
+        st.html(f'<h1 class="visually-hidden">{html.escape(level_title(title, filters.level))}</h1>')
         controls = st.expander("Einstellungen dieser Seite", expanded=False)
     else:
         st.title(level_title(title, filters.level))
@@ -79,6 +131,12 @@ def page_setup(title: str, needs: str | None = POPULATION) -> Page:
     if needs == POPULATION and not filters.dates:
         say_missing(page, POPULATION)
     return page
+
+
+def ensure_router() -> None:
+    """A page opened by deep link before app.py ran: run the router first (see `_run_router_first`)."""
+    if "filters" not in st.session_state:
+        _run_router_first()
 
 
 def say_missing(page: Page, what: str) -> NoReturn:
@@ -138,6 +196,53 @@ def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
     return True
 
 
+def chart_table(view: ChartView, key: str) -> None:
+    """The numbers of a chart as a real HTML table under it, folded in an expander that a keyboard
+    opens (Enter/Space): screen readers and people who cannot hover reach every value."""
+    table = view.text_table()
+    with st.expander(f"Tabelle zur Grafik: {view.title}", expanded=False, key=f"{key}-a11y-table"):
+        if len(table) > TABLE_ROWS:
+            st.caption(
+                f"Die ersten {TABLE_ROWS} von {len(table)} Zeilen; alle Zeilen enthält die CSV-Datei "
+                "(„Tabelle herunterladen“)."
+            )
+            table = table.head(TABLE_ROWS)
+        st.table(table.set_index(table.columns[0]) if len(table.columns) > 1 else table)
+
+
+def legal_links() -> dict[str, str]:
+    """Impressum, Datenschutz and the contact for accessibility feedback, as the operator enters them
+    in `.streamlit/secrets.toml` under `[legal]` (keys: imprint_url, privacy_url, contact_email,
+    contact_phone, operator); missing keys are left out."""
+    try:
+        section = dict(st.secrets.get("legal", {}))
+    except FileNotFoundError:  # no secrets.toml at all
+        section = {}
+    return {k: str(v).strip() for k, v in section.items() if str(v).strip()}
+
+
+def sidebar_navigation(where: DeltaGenerator, groups: dict[str, list[st.Page]]) -> None:
+    """The page links as plain links under group names (Streamlit's own navigation nests list items
+    in <div>s, which screen readers announce as broken lists: WCAG 1.3.1)."""
+    for group, pages in groups.items():
+        where.markdown(f"**{group}**")
+        for page in pages:
+            where.page_link(page, label=page.title, icon=page.icon, width="stretch")
+
+
+def sidebar_footer(where: DeltaGenerator, accessibility: st.Page) -> None:
+    """Erklärung zur Barrierefreiheit, Impressum and Datenschutz at the end of the sidebar."""
+    where.divider()
+    where.page_link(accessibility, label=accessibility.title, icon=accessibility.icon, width="stretch")
+    legal = legal_links()
+    links = [
+        f"[{label}]({legal[key]})"
+        for key, label in (("imprint_url", "Impressum"), ("privacy_url", "Datenschutz"))
+        if key in legal
+    ]
+    where.markdown(" · ".join(links) if links else "Impressum und Datenschutz: noch nicht eingetragen.")
+
+
 def _leave_presentation() -> None:
     st.session_state["presentation"] = False
 
@@ -161,6 +266,8 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
                 st.caption(markdown_safe(note))
             if (view.figure.layout.meta or {}).get("excerpt"):  # the chart shows a part: all of it here
                 st.dataframe(view.text_table(), hide_index=True, height=320, key=f"{key}-{view.key}-table")
+            else:
+                chart_table(view, key=f"{key}-{view.key}")
             chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
             if not page.filters.public:
                 st.caption(
@@ -200,3 +307,4 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
     st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-presented")
     for note in view.notes:
         st.caption(markdown_safe(note))
+    chart_table(view, key=f"{key}-presented-{view.key}")

@@ -1,0 +1,10 @@
+"""Barrierefreiheit: the Erklärung zur Barrierefreiheit (BITV 2.0 § 7), completed from secrets.toml."""
+
+import streamlit as st
+
+from pages.components.setup import ensure_router, legal_links
+from pages.components.statement import statement
+
+ensure_router()
+st.title("Erklärung zur Barrierefreiheit")
+st.markdown(statement(legal_links()))

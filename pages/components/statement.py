@@ -1,0 +1,86 @@
+"""The Erklärung zur Barrierefreiheit (BITV 2.0 § 7) as a template the municipality completes.
+
+Pure text: `statement(legal)` takes the operator's entries from `.streamlit/secrets.toml` `[legal]`
+(see `setup.legal_links`) and returns Markdown; what is not entered stays a visible placeholder.
+"""
+
+from __future__ import annotations
+
+from charts.sentences import markdown_safe
+
+TODO = "[bitte ergänzen]"
+
+#: English texts built into Streamlit and plotly.js that the app cannot translate
+FIXED_ENGLISH = [
+    "Statusanzeige beim Rechnen: „Running…“, „Stop“",
+    "Datei-Upload (Seite „Daten laden“): „Drag and drop file here“, „Browse files“, „Limit 50MB per file“",
+    "Auswahllisten: „No results“, „Clear all“ und die Vorlesetexte der Pfeile",
+    "Datumsauswahl: Monatsnamen und Vorlesetexte („year“, „month“) des Kalenders",
+    "Zahlenfelder: Vorlesetexte „Increment“, „Decrement“; Passwortfeld: „Show password“",
+    "Tabellen-Werkzeugleiste: „Search“, „Download as CSV“, „Fullscreen“",
+    "Seitenleiste: Vorlesetexte „Open sidebar“, „Close sidebar“; App-Menü oben rechts",
+    "Werkzeugleiste der Grafiken (plotly.js): „Download plot as a png“, „Zoom in“, „Autoscale“, "
+    "„Reset axes“ u. a. – das deutsche Sprachpaket von plotly.js ist in Streamlit nicht enthalten und "
+    "darf nicht aus dem Internet nachgeladen werden",
+]
+
+KNOWN_LIMITS = [
+    "Karten und Diagramme sind Grafiken. Ihre Zahlen stehen unter jeder Grafik als Tabelle "
+    "(„Tabelle zur Grafik: …“, mit der Tastatur aufklappbar) und als CSV-Datei zum Herunterladen; "
+    "lange Tabellen zeigen auf der Seite die ersten 60 Zeilen.",
+    "Die Hinweise beim Überfahren einer Grafik (Hover) erscheinen nur mit der Maus; dieselben Werte "
+    "stehen in der Tabelle zur Grafik.",
+    "Die hellsten Farbklassen der Karten haben gegenüber dem weißen Hintergrund weniger als 3:1 "
+    "Kontrast. Die Werte jedes Gebiets stehen in der Tabelle zur Grafik; die Namen auf der Karte sind "
+    "mit mindestens 4,5:1 Kontrast beschriftet.",
+    "Die Seitensprache wird beim Laden auf Deutsch gesetzt; für einen Augenblick meldet die Seite "
+    "Englisch (fest in Streamlit).",
+    "Feste englische Texte der Anwendungsumgebung (Streamlit, plotly.js), die wir nicht übersetzen "
+    "können: " + "; ".join(FIXED_ENGLISH) + ".",
+    "Die Dateien zum Herunterladen (Excel, Bilder, Sitzungsbericht als PDF/PowerPoint) wurden nicht "
+    "auf Barrierefreiheit geprüft.",
+]
+
+
+def statement(legal: dict[str, str]) -> str:
+    """The Erklärung zur Barrierefreiheit as Markdown, completed with the operator's entries."""
+    operator = markdown_safe(legal.get("operator", TODO))
+    email = legal.get("contact_email")
+    phone = legal.get("contact_phone")
+    contact = [f"E-Mail: [{email}](mailto:{email})" if email else f"E-Mail: {TODO}"]
+    contact.append(f"Telefon: {markdown_safe(phone)}" if phone else f"Telefon: {TODO}")
+    contact_lines = "  \n".join([operator, *contact])  # two spaces: a line break in Markdown
+    limits = "\n".join(f"- {markdown_safe(limit)}" for limit in KNOWN_LIMITS)
+    return f"""
+{operator} ist bemüht, den Integrationsmonitor im Einklang mit den Vorschriften zur barrierefreien
+Informationstechnik barrierefrei zugänglich zu machen (§ 7 BITV 2.0; in Nordrhein-Westfalen BGG NRW und
+BITNRW; Maßstab: EN 301 549, WCAG 2.1 Stufe AA).
+
+## Stand der Vereinbarkeit mit den Anforderungen
+
+Diese Anwendung ist **teilweise** mit den Anforderungen vereinbar. Die nicht barrierefreien Inhalte
+sind unten aufgeführt.
+
+Grundlage ist eine Selbstbewertung: eine automatische Prüfung aller Seiten in Normal- und
+Präsentationsmodus mit axe-core (Regeln WCAG 2.0/2.1, Stufen A und AA) bei jeder Änderung der Software
+und eine Prüfung der Bedienung mit der Tastatur. Eine Prüfung durch eine unabhängige Stelle: {TODO}.
+Erstellt am: {markdown_safe(legal.get("statement_date", TODO))}.
+
+## Nicht barrierefreie Inhalte
+
+{limits}
+
+## Barrieren melden: Kontakt zu den Feedback-Ansprechpartnern
+
+Sind Ihnen Mängel beim barrierefreien Zugang aufgefallen, oder brauchen Sie Zahlen in einer anderen
+Form? Schreiben Sie uns oder rufen Sie an:
+
+{contact_lines}
+
+## Durchsetzungsverfahren
+
+Wenn Sie auf Ihre Rückmeldung an uns innerhalb von sechs Wochen keine zufriedenstellende Antwort
+erhalten, können Sie sich an die **Ombudsstelle für barrierefreie Informationstechnik des Landes
+Nordrhein-Westfalen** wenden. Sie vermittelt kostenlos zwischen Ihnen und der öffentlichen Stelle.
+Kontaktdaten der Ombudsstelle: {markdown_safe(legal.get("ombudsstelle", TODO))}.
+"""

@@ -1,0 +1,59 @@
+"""Accessibility rules that need no browser: contrast of map labels (WCAG relative luminance), the
+document title per page, the table under every chart, the Erklärung zur Barrierefreiheit."""
+
+from __future__ import annotations
+
+import pytest
+
+from charts.figures import (
+    NO_DATA_COLOUR,
+    OTHER_COLOUR,
+    TEXT_COLOUR,
+    contrast_ratio,
+    label_colour,
+    palette,
+    relative_luminance,
+)
+from charts.texts import DIVERGING_PALETTE, PALETTES
+from pages.components.setup import FRAME_CSS, document_title
+from pages.components.statement import TODO, statement
+
+
+def test_relative_luminance_and_contrast_follow_wcag():
+    assert relative_luminance("#ffffff") == pytest.approx(1.0)
+    assert relative_luminance("#000000") == pytest.approx(0.0)
+    assert contrast_ratio("white", "#000000") == pytest.approx(21.0)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)  # the classic near miss
+    assert contrast_ratio("rgb(255, 255, 255)", "#ffffff") == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", [*PALETTES, DIVERGING_PALETTE])
+@pytest.mark.parametrize("k", range(1, 8))
+def test_every_map_label_has_text_contrast(name, k):
+    for fill in palette(name, k):
+        assert contrast_ratio(label_colour(fill), fill) >= 4.5, (name, k, fill)
+
+
+def test_labels_on_grey_districts_are_dark():
+    assert label_colour(NO_DATA_COLOUR) == label_colour(OTHER_COLOUR) == TEXT_COLOUR
+    assert label_colour("rgb(8, 48, 107)") == "white"
+
+
+def test_caption_colour_has_text_contrast_on_white_and_sidebar():
+    caption = FRAME_CSS.split('[data-testid="stCaptionContainer"] * { color: ')[1][:7]
+    assert contrast_ratio(caption, "#ffffff") >= 4.5
+    assert contrast_ratio(caption, "#f2f4f6") >= 4.5  # the sidebar (secondaryBackgroundColor)
+
+
+def test_document_title_names_page_and_municipality():
+    assert document_title("Karte", "Musterstadt") == "Karte – Integrationsmonitor Musterstadt"
+    assert document_title("Barrierefreiheit", None) == "Barrierefreiheit – Integrationsmonitor"
+
+
+def test_statement_is_a_template_completed_from_the_secrets():
+    empty = statement({})
+    assert TODO in empty and "Ombudsstelle für barrierefreie Informationstechnik" in empty
+    filled = statement({"operator": "Stadt Musterstadt", "contact_email": "barrierefrei@musterstadt.de"})
+    assert "Stadt Musterstadt" in filled and "mailto:barrierefrei@musterstadt.de" in filled
+    for section in ("Stand der Vereinbarkeit", "Nicht barrierefreie Inhalte", "Durchsetzungsverfahren"):
+        assert f"## {section}" in filled
