@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from charts.statement import statement
 from pages.components.setup import ensure_router, legal_links
-from pages.components.statement import statement
 
 ensure_router()
 st.title("Erklärung zur Barrierefreiheit")

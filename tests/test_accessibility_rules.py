@@ -14,9 +14,9 @@ from charts.figures import (
     palette,
     relative_luminance,
 )
+from charts.statement import TODO, statement
 from charts.texts import DIVERGING_PALETTE, PALETTES
 from pages.components.setup import FRAME_CSS, document_title
-from pages.components.statement import TODO, statement
 
 
 def test_relative_luminance_and_contrast_follow_wcag():
