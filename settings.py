@@ -42,7 +42,7 @@ LOG_FORMAT = Env("INTEGRATIONSMONITOR_LOG_FORMAT", "text")  # or "json"
 ENVIRONMENT = (DB, THRESHOLD, MAX_UPLOAD, ORGANISATION, LOGO, LOG_LEVEL, LOG_FORMAT)
 
 #: the sections of .streamlit/secrets.toml the app reads (through `secret_section`)
-SECRETS = ("editors", "editor_session", "auth", "editor_emails", "editor_groups")
+SECRETS = ("editors", "editor_session", "auth", "editor_emails", "editor_groups", "legal")
 
 
 def _get(env: Env) -> str:

@@ -206,12 +206,16 @@ def test_editor_uploads_a_register_extract_file(server, browser, requests_seen):
     name = page.get_by_label("Name der Kommune")
     name.fill("Lünen")
     name.press("Enter")
-    year = page.get_by_role("spinbutton", name=re.compile(r"^year, Stichtag"))
-    year.click()
-    page.keyboard.type("2020")
-    page.keyboard.press("Tab")
+    for part, value in (("day", "31"), ("month", "12"), ("year", "2020")):  # the field starts empty
+        page.get_by_role("spinbutton", name=re.compile(rf"^{part}, Stichtag")).click()
+        page.keyboard.type(value)
+    page.keyboard.press("Escape")  # no calendar: the date is typed
+    page.get_by_text("Name der Kommune").click()  # leave the field, so the date is taken
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(LUENEN))
-    page.get_by_text("Datei geprüft: 13 Zeilen").wait_for(timeout=30_000)
+    try:
+        page.get_by_text("Datei geprüft: 13 Zeilen").wait_for(timeout=30_000)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "daten_laden_pruefung.png"), full_page=True)
     page.screenshot(path=str(ARTIFACTS / "daten_laden_geprueft.png"), full_page=True)
     page.get_by_role("button", name="Jetzt importieren").click()
     page.get_by_text("Importiert aus").wait_for(timeout=30_000)

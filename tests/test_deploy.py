@@ -242,3 +242,16 @@ def test_the_page_works_in_chromium_under_the_content_security_policy(proxied_ap
             browser.close()
     assert violations == [], violations
     assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def test_the_csp_allows_the_apps_own_inline_script_by_its_hash():
+    """The frame script (page language, current page) runs under the shipped policy: its sha256 is in it."""
+    import base64
+    import hashlib
+
+    from pages.components.setup import FRAME_SCRIPT
+
+    body = re.search(r"<script>(.*)</script>", FRAME_SCRIPT, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    policy = (REPO / "deploy" / "nginx" / "integrationsmonitor-locations.conf").read_text(encoding="utf-8")
+    assert f"'sha256-{digest}'" in policy

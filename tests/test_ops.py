@@ -108,9 +108,8 @@ def test_a_wrong_log_setting_is_refused(monkeypatch):
 
 
 def test_imports_and_undo_are_logged_with_user_file_hash_and_rows(tmp_path, caplog):
-    from pages.components.upload import confirm_import, log_undo
-
     from data.audit import undo_last
+    from data.upload import confirm_import, log_undo
 
     db = tmp_path / "im.duckdb"
     install_demo(db)

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+import settings
 from charts.sentences import markdown_safe
 from charts.texts import APP_TITLE, PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
 from charts.view import ChartView, Filters, Source
@@ -58,7 +59,8 @@ a:focus-visible, [data-testid="stPageLink-NavLink"]:focus-visible, summary:focus
 </style>
 """
 # Streamlit's index.html hard-codes <html lang="en"> (no option): the page says German once it runs,
-# and the link of the current page in our sidebar navigation carries aria-current="page".
+# and the link of the current page in our sidebar navigation carries aria-current="page". The shipped
+# nginx Content-Security-Policy allows this inline script by its sha256 (tests/test_deploy.py checks).
 FRAME_SCRIPT = """
 <script>
 (() => {
@@ -214,10 +216,7 @@ def legal_links() -> dict[str, str]:
     """Impressum, Datenschutz and the contact for accessibility feedback, as the operator enters them
     in `.streamlit/secrets.toml` under `[legal]` (keys: imprint_url, privacy_url, contact_email,
     contact_phone, operator); missing keys are left out."""
-    try:
-        section = dict(st.secrets.get("legal", {}))
-    except FileNotFoundError:  # no secrets.toml at all
-        section = {}
+    section = settings.secret_section("legal")
     return {k: str(v).strip() for k, v in section.items() if str(v).strip()}
 
 
