@@ -25,6 +25,10 @@ from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, municipality_series, published_for, shares
 
 COUNTS = ["population", "foreigners", "migration_background"]
+# The first part of a memo key for finished work (views, figures, screen boundaries): the app keeps one
+# object for every session (`st.cache_resource`) instead of a copy per session. Whoever gets one reads
+# it and never changes it (a figure is copied before it is laid out for export or the beamer).
+SHARED = "shared"
 SCREEN_PX = 800  # about the width a map gets: finer detail than a pixel is never seen
 
 
@@ -138,7 +142,13 @@ def detail(
 
 def boundaries(src: Source, f: Filters) -> gpd.GeoDataFrame | None:
     """The district polygons of the chosen level for the screen, or None where no geometry was loaded."""
-    return src.memo(("boundaries", f.municipality, f.level), lambda: _screen_boundaries(src, f))
+    return src.memo((SHARED, "boundaries", f.municipality, f.level), lambda: _screen_boundaries(src, f))
+
+
+def shared(src: Source, key: tuple, build):
+    """`build()` once per database version and `key` for every session: finished views and figures
+    (read-only once built; `key` names everything they depend on)."""
+    return src.memo((SHARED, *key), build)
 
 
 def _screen_boundaries(src: Source, f: Filters) -> gpd.GeoDataFrame | None:

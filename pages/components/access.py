@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from charts.reads import SHARED
 from charts.view import Source
 from data.bootstrap import ensure_database
 from data.errors import DataImportError
@@ -49,10 +50,19 @@ def _memo(key: tuple, _build):
     return _build()
 
 
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _shared(key: tuple, _build):
+    return _build()
+
+
 def memo(store: Store, key: tuple, build):
     """`build()`, cached per database version and `key` — which must name everything the result
-    depends on. For finished figures: a Stichtag another session already looked at costs nothing."""
-    return _memo((str(store.path), store.stamp, *key), build)
+    depends on. Tables are copied out of the cache (`st.cache_data`: a session may change its copy);
+    finished work (`charts.reads.SHARED` keys: views, figures, screen boundaries) is shared by every
+    session as it is, because building, pickling and unpickling a Plotly figure costs more than the
+    query behind it — a Stichtag another session already looked at costs nothing."""
+    cache = _shared if key and key[0] == SHARED else _memo
+    return cache((str(store.path), store.stamp, *key), build)
 
 
 class CachedReads:
