@@ -100,3 +100,24 @@ def test_nginx_config_is_filled_in(tmp_path):
     assert "server 127.0.0.1:8501;" in text and "server 127.0.0.1:8502;" in text
     assert "listen 127.0.0.1:8080;" in text and "proxy_set_header Upgrade $http_upgrade;" in text
     assert "hash $sticky consistent;" in text
+
+
+def test_a_frozen_figure_writes_the_same_json_and_refuses_changes():
+    import numpy as np
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from charts.reads import FrozenFigure, freeze
+    from charts.view import ChartView
+
+    figure = go.Figure(go.Bar(x=np.arange(4), y=np.array([1.5, 2.0, 3.0, 4.0]), text=["a"] * 4))
+    figure.update_layout(title="Anteil", meta={"excerpt": True})
+    before = pio.to_json(figure, validate=False)
+    view = freeze([ChartView("k", "Titel", figure, pd.DataFrame({"a": [1]}))])[0]
+    assert view.figure is figure and isinstance(figure, FrozenFigure)
+    assert pio.to_json(figure, validate=False) == before == pio.to_json(figure, validate=False)
+    assert figure.to_dict() is figure.to_dict()  # worked out once
+    with pytest.raises(TypeError):
+        figure.update_layout(title="anders")
+    copy = go.Figure(figure).update_layout(title="anders")  # what the beamer and the export do
+    assert copy.layout.title.text == "anders" and figure.layout.title.text == "Anteil"
