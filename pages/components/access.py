@@ -6,6 +6,7 @@ opens the new file and reads fresh results, while sessions in the middle of a re
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import streamlit as st
@@ -52,7 +53,12 @@ def _memo(key: tuple, _build):
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _shared(key: tuple, _build):
-    return _build()
+    value = _build()
+    # Streamlit collects garbage after every script run (`runner.postScriptGC`, a full gc.collect(2));
+    # traversing every shared figure and the imported libraries again and again took half the server's
+    # CPU under load. What is alive now lives long: the collector leaves it alone from here on.
+    gc.freeze()
+    return value
 
 
 def memo(store: Store, key: tuple, build):
