@@ -65,7 +65,8 @@ EXPLANATIONS = {
     "start; the reruns queue behind them under one GIL. Remedies: cheaper builds (see the Karte rerun), "
     "views of every Stichtag built after an import, 2+ processes behind nginx.",
     "load_open_Stadtteilprofil": "The profile's first build (14 figures, ~1–2 s of CPU at this size) is "
-    "waited for by all 30 sessions, then 30 scripts of ~0.2 s run one after another.",
+    "waited for by all 30 sessions, then their 30 scripts run one after another under one GIL (each "
+    "sends ~400 KB: 14 figures, three of them rankings of 550 bars).",
     "load_change_Stadtteilprofil": "A change to a new Stichtag rebuilds 14 figures (~1 s of CPU, see the "
     "profile rerun); with 30 sessions most changes at the start are such misses, and they queue. "
     "Remedies as for the profile rerun.",
@@ -75,11 +76,11 @@ EXPLANATIONS = {
     "every new Stichtag is built twice, and the load generator, nginx, both servers and the other work "
     "on this machine share 2 cores. Remedy: a cache shared across processes for the finished figures' "
     "JSON (a file per database version and key beside the database), and more cores than processes.",
-    "rerun_karte_exact": "Every rerun rebuilds the map figure (~0.2–0.4 s at 550 districts). What would "
-    "meet the goal reliably: cache the finished figure per (database, Stichtag, indicator, classes).",
-    "rerun_profil_exact": "Six charts per rerun, among them a ranking of all 550 Stadtteile and time "
-    "series over all 40 Stichtage (the detail is read for the chosen district only). Not profiled "
-    "further in this run; caching the finished figures per (database, Stichtag, district) would meet it.",
+    "rerun_karte_exact": "As for readers: a Stichtag not shown before builds the map (the exact values skip "
+    "only the public view); a Stichtag another session opened costs ~0.1 s. Remedies as for the reader's "
+    "Karte rerun.",
+    "rerun_profil_exact": "As for readers: a new Stichtag builds the 14 figures of the profile (the exact "
+    "values skip only the public view). Remedies as for the reader's profile rerun.",
     "session_errors": "Interactions that did not show the new Stichtag within 30 s (or sessions that "
     "did not open within 120 s) count as errors; they are the tail of the same queue.",
 }
