@@ -20,6 +20,7 @@ from data.store import Store, default_db_path, file_stamp
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _open_store(path: str, stamp: tuple[int, int] | None) -> Store:
+    gc.unfreeze()  # a new database version: the old version's shared views may be collected again (`_shared`)
     return Store(path)
 
 
@@ -56,7 +57,10 @@ def _shared(key: tuple, _build):
     value = _build()
     # Streamlit collects garbage after every script run (`runner.postScriptGC`, a full gc.collect(2));
     # traversing every shared figure and the imported libraries again and again took half the server's
-    # CPU under load. What is alive now lives long: the collector leaves it alone from here on.
+    # CPU under load. What is alive after a collection lives long: the collector leaves it alone from
+    # here on, until the next database version (`_open_store`). A shared entry evicted before that
+    # stays in memory until then: Plotly figures hold reference cycles.
+    gc.collect()
     gc.freeze()
     return value
 
