@@ -1,8 +1,9 @@
 """`python -m benchmarks [--quick]`: measure the dashboard at Berlin size and write benchmarks/RESULTS.md.
 
 Full: 550 districts × 40 half-yearly Stichtage × 190 nationalities (about 20 million detail rows),
-30 concurrent browser sessions. `--quick`: 60 × 4 × 20, three repeats, five sessions — proves in CI
-that every measurement works (a few minutes at most). Work files go to a temporary directory that is
+30 concurrent sessions per page over Streamlit's websocket, 1 and 2 processes behind nginx, one real
+browser beside it. `--quick`: 60 × 4 × 20, three repeats, five sessions — proves in CI that every
+measurement works (about two minutes). Work files go to a temporary directory that is
 removed at the end (`--keep` keeps it).
 """
 
@@ -15,12 +16,13 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from benchmarks import cluster, load, measure, report, sessions
 from benchmarks import generate as gen
-from benchmarks import measure, report, sessions
 from benchmarks.report import Measurement
 
 
@@ -34,19 +36,29 @@ class Plan:
     register_rows: int
     register_repeats: int
     cold_repeats: int
-    sessions: int
-    interactions: int
+    sessions: int  # websocket sessions per page (benchmarks/load.py)
+    interactions: int  # Stichtag changes per session
+    browsers: int  # real Chromium contexts beside them (benchmarks/sessions.py)
 
 
 FULL = Plan("full", gen.FULL, repeats=15, import_repeats=3, public_repeats=3, register_rows=1_000_000, register_repeats=5,
-            cold_repeats=5, sessions=30, interactions=4)  # fmt: skip
+            cold_repeats=5, sessions=30, interactions=4, browsers=2)  # fmt: skip
 QUICK = Plan("quick", gen.QUICK, repeats=3, import_repeats=3, public_repeats=3, register_rows=100_000, register_repeats=3,
-             cold_repeats=3, sessions=5, interactions=2)  # fmt: skip
+             cold_repeats=0, sessions=5, interactions=2, browsers=1)  # fmt: skip
+
+
+RERUN_GOAL_S = 0.150  # page rerun after a Stichtag change (AppTest)
+OPEN_GOAL_S, CHANGE_GOAL_S = 2.0, 1.0  # p95 under load, Karte and Stadtteilprofil
+GOAL_PAGES = ("karte", "profil")
+SCALE_GOAL = 1.8  # throughput of 2 processes / 1 process on the same load
+LOAD_DEADLINE_S = 300.0  # per page and run: the benchmark ends whatever happens
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, 3 repeats, 5 sessions (CI)")
+    parser.add_argument("--only-load", action="store_true", help="only the server under load (needs --workdir "
+                        "with a benchstadt.duckdb from an earlier --keep run, else generates it)")  # fmt: skip
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     parser.add_argument("--workdir", type=Path, help="where the databases go (default: a temporary dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -58,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     machine = report.machine()
     started = time.perf_counter()
     try:
-        results = run(plan, work, browser=not args.skip_browser)
+        if args.only_load:
+            results = run_load_only(plan, work, browser=not args.skip_browser)
+        else:
+            results = run(plan, work, browser=not args.skip_browser)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
@@ -169,7 +184,7 @@ def run(plan: Plan, work: Path, browser: bool = True) -> list[Measurement]:
             who = "editor, exact values" if exact else "reader, public view"
             out.append(Measurement(f"rerun_{key}{'_exact' if exact else ''}",
                                    f"Rerun of {page} after a Stichtag change (AppTest, {who})",
-                                   result["seconds"], "s", goal=("≤", 0.300),
+                                   result["seconds"], "s", goal=("≤", RERUN_GOAL_S),
                                    note=f"first run {result['first']:.2f} s (not counted), {result['charts']} charts"))  # fmt: skip
             gc.collect()
 
@@ -189,6 +204,7 @@ def run(plan: Plan, work: Path, browser: bool = True) -> list[Measurement]:
                            f"CSV) aggregated to {cells:,} cells on import", times, "s"))  # fmt: skip
     store.close()
 
+    out += load_measurements(plan, work, db)
     if browser:
         out += browser_measurements(plan, work, db, days)
     out.insert(0, Measurement("sizes", "Sizes", [], "",
@@ -201,6 +217,29 @@ def run(plan: Plan, work: Path, browser: bool = True) -> list[Measurement]:
 
 
 def browser_measurements(plan: Plan, work: Path, db: Path, days: list[date]) -> list[Measurement]:
+
+    out = []
+    if plan.cold_repeats:  # the server side of a first open is measured under load (`first_open`)
+        out += _cold_starts(plan, work)
+    log(f"{plan.browsers} real browser session(s) × {plan.interactions} interactions")
+    result = sessions.concurrent_sessions(
+        db, work / "streamlit-sessions.log", plan.browsers, plan.interactions, days,
+        deadline_s=240 if plan.name == "full" else 120,
+    )  # fmt: skip
+    expected = plan.browsers * plan.interactions
+    note = f"{len(result.seconds)}/{expected} interactions measured; server CPU {result.server_cpu:.1f} s in {result.wall:.0f} s wall"
+    if result.seconds:
+        note += f" ({result.server_cpu / len(result.seconds):.2f} s per interaction incl. page opens)"
+    out.append(Measurement("sessions_open", f"Chromium, {plan.browsers} context(s): open the Karte → first chart",
+                           result.load_seconds, "s"))  # fmt: skip
+    out.append(Measurement("sessions", f"Chromium, {plan.browsers} context(s): Stichtag change → map shows it",
+                           result.seconds, "s", goal=("p95 ≤", CHANGE_GOAL_S), note=note))  # fmt: skip
+    out.append(Measurement("session_errors", "Errors in the Chromium sessions", [len(result.errors)], "",
+                           goal=("=", 0), note="; ".join(result.errors[:5])))  # fmt: skip
+    return out
+
+
+def _cold_starts(plan: Plan, work: Path) -> list[Measurement]:
     from playwright.sync_api import sync_playwright
 
     from data.bootstrap import install_demo
@@ -229,21 +268,76 @@ def browser_measurements(plan: Plan, work: Path, db: Path, days: list[date]) -> 
         Measurement("cold_missing", "Cold start without a db (the app builds the demo first)", missing, "s")
     )
 
-    log(f"{plan.sessions} concurrent sessions × {plan.interactions} interactions")
-    result = sessions.concurrent_sessions(
-        db, work / "streamlit-sessions.log", plan.sessions, plan.interactions, days,
-        deadline_s=420 if plan.name == "full" else 240,
-    )  # fmt: skip
-    expected = plan.sessions * plan.interactions
-    note = f"{len(result.seconds)}/{expected} interactions measured; server CPU {result.server_cpu:.1f} s in {result.wall:.0f} s wall"
-    if result.seconds:
-        note += f" ({result.server_cpu / len(result.seconds):.2f} s per interaction incl. page opens)"
-    out.append(Measurement("sessions_open", f"{plan.sessions} sessions open the Karte at once: open → first chart",
-                           result.load_seconds, "s"))  # fmt: skip
-    out.append(Measurement("sessions", f"{plan.sessions} concurrent sessions: Stichtag change → map shows it",
-                           result.seconds, "s", goal=("p95 ≤", 1.0), note=note))  # fmt: skip
-    out.append(Measurement("session_errors", "Errors in the concurrent sessions", [len(result.errors)], "",
-                           goal=("=", 0), note="; ".join(result.errors[:5])))  # fmt: skip
+    return out
+
+
+def load_measurements(plan: Plan, work: Path, db: Path) -> list[Measurement]:
+    """The server under load: first open after start, every population page with N websocket sessions,
+    then 1 and 2 processes behind nginx on the same load (benchmarks/load.py, benchmarks/cluster.py)."""
+    out = []
+    n, k = plan.sessions, plan.interactions
+    log("first open after start")
+    with sessions.Server(db, work / "streamlit-first.log") as server:
+        healthy = server.wait_healthy()
+        seconds = load.open_once(server.url, "karte")
+        out.append(Measurement("first_open", "First open of the Karte after server start (one session, "
+                               "request → script finished)", [seconds], "s", goal=("≤", OPEN_GOAL_S),
+                               note=f"server healthy after {healthy:.1f} s"))  # fmt: skip
+        for page, title in load.PAGES.items():
+            log(f"{n} sessions × {k} Stichtag changes on {title}")
+            result = load.load_page(server.url, page, n, k, server.cpu_seconds, deadline_s=LOAD_DEADLINE_S)
+            out += _page_measurements(result, title, n, page in GOAL_PAGES)
+    if not cluster.nginx_available():
+        log("nginx not installed: no 1-vs-2-process comparison")
+        return out
+    rates = {}
+    for processes in (1, 2):
+        log(f"{processes} process(es) behind nginx: {n} sessions × {k} changes on the Karte, no think time")
+        with cluster.Cluster(db, work / f"cluster-{processes}", processes) as proxy:
+            for server in proxy.servers:  # the first open after start is measured above: warm every process
+                load.open_once(server.url, "karte")
+            result = load.load_page(proxy.url, "karte", n, k, proxy.cpu_seconds, think_s=(0.0, 0.0),
+                                    deadline_s=LOAD_DEADLINE_S)  # fmt: skip
+        rates[processes] = result.throughput
+        values = result.opens + result.changes
+        out.append(Measurement(f"procs_{processes}", f"Karte behind nginx, {processes} process(es): {n} sessions "
+                               f"× (open + {k} changes), no think time", values, "s",
+                               note=f"{result.throughput:.1f} reruns/s; {len(result.errors)} errors; "
+                               f"{_processes(result)}; server CPU {result.cpu_per_rerun:.2f} s per rerun"))  # fmt: skip
+    out.append(Measurement("scale", "Throughput of 2 processes / 1 process (same load, reruns per second)",
+                           [rates[2] / rates[1]], "×", goal=("≥", SCALE_GOAL)))  # fmt: skip
+    return out
+
+
+def _processes(result: load.PageLoad) -> str:
+    counts = Counter(up for up, _ in result.seen)
+    return "sessions per process " + " / ".join(str(c) for _, c in sorted(counts.items()))
+
+
+def _page_measurements(result: load.PageLoad, title: str, n: int, goals: bool) -> list[Measurement]:
+    note = (f"server CPU {result.cpu_per_rerun:.2f} s per rerun ({result.server_cpu:.1f} s for {result.reruns} "
+            f"reruns in {result.wall:.0f} s wall); {result.bytes_received / max(result.reruns, 1) / 1000:,.0f} KB "
+            "per rerun")  # fmt: skip
+    return [
+        Measurement(f"load_open_{title}", f"{title}: {n} sessions open the page at once", result.opens, "s",
+                    goal=("p95 ≤", OPEN_GOAL_S) if goals else None, note=note),
+        Measurement(f"load_change_{title}", f"{title}: Stichtag change with {n} sessions", result.changes, "s",
+                    goal=("p95 ≤", CHANGE_GOAL_S) if goals else None),
+        Measurement(f"load_errors_{title}", f"{title}: errors under load", [len(result.errors)], "",
+                    goal=("=", 0), note="; ".join(result.errors[:3])),
+    ]  # fmt: skip
+
+
+def run_load_only(plan: Plan, work: Path, browser: bool) -> list[Measurement]:
+    """Only the server under load, on the database an earlier run kept in `work` (or a new one)."""
+    db = work / "benchstadt.duckdb"
+    if not db.exists():
+        log(f"{plan.name}: generating {plan.sizes}")
+        gen.generate(db, plan.sizes)
+    out = load_measurements(plan, work, db)
+    if browser:
+        days = [d.date() for d in gen.reference_dates(plan.sizes.stichtage)]
+        out += browser_measurements(plan, work, db, days)
     return out
 
 

@@ -30,28 +30,57 @@ EXPLANATIONS = {
     "(`charts/reads.py`: `screen_shapes`, simplified to about one pixel and rounded to ~10 m, "
     "cached per database version) and puts the hover labels into the `hovertemplate` with the values "
     "as `customdata`; if this goal is missed again, lower `SCREEN_PX` or round to 3 decimals.",
-    "rerun_karte": "Readers get the public view (`indicators.disclosure.public_view`, cached per database "
-    "version and Stichtag in `charts.reads.indicator_table`); a Stichtag change computes it once (~10 ms when "
-    "no count is below the threshold), then the map figure is built (~0.2–0.4 s at 550 districts: "
-    "classes, hover parts, GeoJSON per class, plotly's validation of ~200 KB of coordinates). What "
-    "would meet the goal: cache the finished figure per (database, Stichtag, indicator, classes) with "
-    "`st.cache_data`, and build the per-class GeoJSON from features prepared once per database.",
-    "rerun_profil": "Six charts per rerun, among them a ranking of all 550 Stadtteile and time series "
-    "over all 40 Stichtage, each protected per Stichtag in the public view (cached per database "
-    "version). Not profiled further in this run; what would meet the goal: cache the finished figures "
-    "per (database, Stichtag, district) and draw the ranking only for the neighbours of the chosen "
-    "Stadtteil at this size.",
-    "sessions": "The server runs every rerun under one GIL on 2 cores shared with the 30 browser "
-    "contexts that render 550-polygon maps; each Stichtag change costs ~0.5–1 s of server CPU (see "
-    "the Karte rerun), so 30 simultaneous sessions queue behind each other. What would meet the goal: "
-    "cache the finished figure per (database, Stichtag, indicator, classes) so that a Stichtag another "
-    "session already looked at costs only the transfer, measure with the browsers on another machine, "
-    "and for more than ~10 busy planners run 2–3 server processes behind a proxy.",
-    "rerun_karte_exact": "Every rerun rebuilds the map figure (~0.2–0.4 s at 550 districts). What would "
-    "meet the goal reliably: cache the finished figure per (database, Stichtag, indicator, classes).",
-    "rerun_profil_exact": "Six charts per rerun, among them a ranking of all 550 Stadtteile and time "
-    "series over all 40 Stichtage (the detail is read for the chosen district only). Not profiled "
-    "further in this run; caching the finished figures per (database, Stichtag, district) would meet it.",
+    "rerun_karte": "Every rerun here changes to a Stichtag not shown before, so the finished view misses "
+    "its cache and is built: the public view of the Stadtteil table (`indicators.disclosure.public_view`), "
+    "classes, the German hover texts of 550 districts (`charts.figures.hover_fields`: babel's "
+    "`format_decimal` per value, which reloads locale data each call — ~8 % of the server's CPU under "
+    "load) and plotly's validation of ~200 KB of GeoJSON per class. A Stichtag another session already "
+    "opened costs ~0.1 s (shared view, frozen figure). What would meet the goal on a miss: format numbers "
+    "with one cached `babel.numbers` pattern (or plain f-strings with swapped separators) in "
+    "`charts.formatting`, build the per-class GeoJSON from features prepared once per database version, "
+    "and build the views of every Stichtag for the default settings right after an import.",
+    "rerun_profil": "A new Stichtag misses the shared profile and builds 14 figures: 3 time series, "
+    "nationalities, age pyramid and 3 rankings of all 550 Stadtteile (each ranking ~0.15 s: plotly "
+    "`update_layout`/`update_yaxes` validation in `charts.figures.style` and `ranking_bar`, German "
+    "number formatting per bar). The time series do not depend on the Stichtag except for their source "
+    "line. What would meet the goal: build the time series once per (database, district) and only the "
+    "source line per Stichtag, draw the ranking only around the chosen Stadtteil (as the phone view does), "
+    "build figures from dicts with `go.Figure(..., skip_invalid=True)`/`_validate=False` instead of "
+    "chained `update_*` calls, and cache the number formats.",
+    "sessions": "Two real Chromium contexts share the 2 cores with the server and with other work on the "
+    "machine; see the websocket measurements for the server's share.",
+    "first_open": "The first session after `streamlit run` pays for everything Streamlit does lazily: "
+    "importing app.py's libraries (pandas, geopandas/shapely, plotly's validators, duckdb: ~3–4 s on "
+    "these cores), opening the store, the router's extra run for a deep link, the public view, the "
+    "screen geometry and the first map. What would meet the goal: start the server with a warm-up — "
+    '`st.App("app.py", lifespan=...)` (Streamlit 1.67, starlette) can import the libraries and build '
+    "the default views of the newest Stichtag into the shared caches before the port opens; without it, "
+    "the deployment can open one session itself after the health check, before it adds the process to "
+    "nginx.",
+    "load_open_Karte": "30 sessions ask at once; the first builds the view, the others wait on the cache's "
+    "lock and then each runs its script (~0.1–0.2 s CPU) one after another under one GIL, on cores other "
+    "work shared during this run.",
+    "load_change_Karte": "Each change to a Stichtag nobody opened before builds the map (~0.5 s of CPU, "
+    "see the Karte rerun), and 30 sessions × 4 changes over 39 Stichtage are mostly such misses at the "
+    "start; the reruns queue behind them under one GIL. Remedies: cheaper builds (see the Karte rerun), "
+    "views of every Stichtag built after an import, 2+ processes behind nginx.",
+    "load_open_Stadtteilprofil": "The profile's first build (14 figures, ~1–2 s of CPU at this size) is "
+    "waited for by all 30 sessions, then their 30 scripts run one after another under one GIL (each "
+    "sends ~400 KB: 14 figures, three of them rankings of 550 bars).",
+    "load_change_Stadtteilprofil": "A change to a new Stichtag rebuilds 14 figures (~1 s of CPU, see the "
+    "profile rerun); with 30 sessions most changes at the start are such misses, and they queue. "
+    "Remedies as for the profile rerun.",
+    "load_errors_Karte": "Sessions that got no answer within 30 s: the tail of the same queue.",
+    "load_errors_Stadtteilprofil": "Sessions that got no answer within 30 s: the tail of the same queue.",
+    "scale": "Each process has its own caches (Streamlit's caches live in the process), so with 2 processes "
+    "every new Stichtag is built twice, and the load generator, nginx, both servers and the other work "
+    "on this machine share 2 cores. Remedy: a cache shared across processes for the finished figures' "
+    "JSON (a file per database version and key beside the database), and more cores than processes.",
+    "rerun_karte_exact": "As for readers: a Stichtag not shown before builds the map (the exact values skip "
+    "only the public view); a Stichtag another session opened costs ~0.1 s. Remedies as for the reader's "
+    "Karte rerun.",
+    "rerun_profil_exact": "As for readers: a new Stichtag builds the 14 figures of the profile (the exact "
+    "values skip only the public view). Remedies as for the reader's profile rerun.",
     "session_errors": "Interactions that did not show the new Stichtag within 30 s (or sessions that "
     "did not open within 120 s) count as errors; they are the tail of the same queue.",
 }
@@ -103,7 +132,7 @@ def fmt(value: float, unit: str) -> str:
     if unit == "B":
         return f"{value / 1000:,.0f} KB"
     if unit == "×":
-        return f"{value:,.0f}×"
+        return f"{value:,.1f}×" if value < 10 else f"{value:,.0f}×"
     return f"{value:,.0f}"
 
 

@@ -43,6 +43,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout_s: float = 60.0) -> None:
+    """Until `url`/_stcore/health answers 200 (directly or through a proxy); fails if `proc` exits."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"{what} did not answer within {timeout_s} s")
+
+
 class Server:
     """`streamlit run app.py` on 127.0.0.1 with INTEGRATIONSMONITOR_DB=db; a context manager."""
 
@@ -66,17 +81,8 @@ class Server:
 
     def wait_healthy(self, timeout_s: float = 60.0) -> float:
         """Seconds from process start until /_stcore/health answers."""
-        deadline = time.perf_counter() + timeout_s
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}, see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return time.perf_counter() - self.started
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError(f"streamlit did not answer within {timeout_s} s")
+        wait_healthy(self.url, self.proc, f"streamlit (see {self.log_path})", timeout_s)
+        return time.perf_counter() - self.started
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far."""
@@ -84,14 +90,19 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop(self.proc)
         self.log.close()
+
+
+def stop(proc: subprocess.Popen | None, timeout_s: float = 20.0) -> None:
+    """Terminate a process we started (by its id), kill it if it does not end in time."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 # --- cold start --------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from charts.reads import (
     indicator_values,
     segregation,
     series,
+    shared,
 )
 from charts.sentences import (
     extremes_sentence,
@@ -87,7 +88,15 @@ def share_map(
     compact: bool = False,
 ) -> ChartView | None:
     """One indicator per district of the selection (all without one) as a map, or as a ranking where
-    no boundaries are loaded; the table holds every shown district and the municipality."""
+    no boundaries are loaded; the table holds every shown district and the municipality. Built once
+    per database version and choice, for every session (`charts.reads.shared`)."""
+    return shared(src, ("share_map", repr(f), key, scheme, k, colours, labels, compact),
+                  lambda: _share_map(src, f, key, scheme, k, colours, labels, compact))  # fmt: skip
+
+
+def _share_map(
+    src: Source, f: Filters, key: str, scheme: str, k: int, colours: str, labels: bool | None, compact: bool
+) -> ChartView | None:
     table = indicator_table(src, f)
     if table.empty:
         return None
@@ -104,14 +113,11 @@ def share_map(
     if f.districts:
         values = values[values["district_id"].isin(f.districts)]
     labels = len(values) <= 30 if labels is None else labels
-    figure = src.memo(
-        ("share_map", repr(f), key, scheme, k, colours, labels, compact),
-        lambda: map_or_ranking(
-            shapes, values if shapes is None else everywhere, indicator, title=title, source=source,
-            presentation=f.presentation, compact=compact, reference=city.get(key) if city is not None else None,
-            reference_label=f.municipality, scheme=scheme, k=k, colours=colours, labels=labels,
-            **({"selected": f.districts} if f.districts and shapes is not None else {}),
-        ),
+    figure = map_or_ranking(
+        shapes, values if shapes is None else everywhere, indicator, title=title, source=source,
+        presentation=f.presentation, compact=compact, reference=city.get(key) if city is not None else None,
+        reference_label=f.municipality, scheme=scheme, k=k, colours=colours, labels=labels,
+        **({"selected": f.districts} if f.districts and shapes is not None else {}),
     )  # fmt: skip
     hidden_names = values.loc[values["hidden"].astype(bool), "district"].astype(str).tolist()
     notes = [no_geometry_note(f.level, plural(f.level))] if shapes is None else []
@@ -223,7 +229,15 @@ def time_series(
     compact: bool = False,
 ) -> ChartView | None:
     """Zeitreihen / Vergleich: the chosen districts (else the five largest) over the Stichtage up to
-    the chosen one, as shares or counts, optionally indexed to a base Stichtag."""
+    the chosen one, as shares or counts, optionally indexed to a base Stichtag. Built once per
+    database version and choice, for every session."""
+    return shared(src, ("time_series", repr(f), key, base, with_city, compact),
+                  lambda: _time_series(src, f, key, base, with_city, compact))  # fmt: skip
+
+
+def _time_series(
+    src: Source, f: Filters, key: str, base: date | None, with_city: bool, compact: bool
+) -> ChartView | None:
     table = indicator_table(src, f)
     if table.empty:
         return None
@@ -357,7 +371,14 @@ class Profile:
 def profile(src: Source, f: Filters, district_id: str, *, compact: bool = False) -> Profile:
     """Sentences and indicator table of one district, its time series, nationalities, age pyramid
     and its rank among all districts of the level (on a phone, `compact`, the rank among its
-    neighbours; the table behind the chart holds them all)."""
+    neighbours; the table behind the chart holds them all). Built once per database version and
+    choice, for every session."""
+    return shared(
+        src, ("profile", repr(f), district_id, compact), lambda: _profile(src, f, district_id, compact)
+    )
+
+
+def _profile(src: Source, f: Filters, district_id: str, compact: bool) -> Profile:
     table, city = indicator_table(src, f), city_row(src, f)
     row = table.loc[table["district_id"] == district_id].iloc[0]
     place = str(row["district"])
@@ -440,7 +461,12 @@ class Overview:
 
 
 def overview(src: Source, f: Filters, key: str, *, compact: bool = False) -> Overview | None:
-    """Key figures and sentences of the municipality, the map of one share and its extremes."""
+    """Key figures and sentences of the municipality, the map of one share and its extremes. Built
+    once per database version and choice, for every session."""
+    return shared(src, ("overview", repr(f), key, compact), lambda: _overview(src, f, key, compact))
+
+
+def _overview(src: Source, f: Filters, key: str, compact: bool) -> Overview | None:
     table, city = indicator_table(src, f), city_row(src, f)
     if table.empty or city is None:
         return None

@@ -8,12 +8,15 @@ time series, the screen boundaries) once per database version.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import shapely
+from plotly.io._json import clean_to_json_compatible
 
 from charts.protect import mark_suppressed, public_series
 from charts.view import Filters, Source
@@ -25,6 +28,10 @@ from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, municipality_series, published_for, shares
 
 COUNTS = ["population", "foreigners", "migration_background"]
+# The first part of a memo key for finished work (views, figures, screen boundaries): the app keeps one
+# object for every session (`st.cache_resource`) instead of a copy per session. Whoever gets one reads
+# it and never changes it (a figure is copied before it is laid out for export or the beamer).
+SHARED = "shared"
 SCREEN_PX = 800  # about the width a map gets: finer detail than a pixel is never seen
 
 
@@ -140,7 +147,53 @@ def detail(
 
 def boundaries(src: Source, f: Filters) -> gpd.GeoDataFrame | None:
     """The district polygons of the chosen level for the screen, or None where no geometry was loaded."""
-    return src.memo(("boundaries", f.municipality, f.level), lambda: _screen_boundaries(src, f))
+    return src.memo((SHARED, "boundaries", f.municipality, f.level), lambda: _screen_boundaries(src, f))
+
+
+def shared(src: Source, key: tuple, build):
+    """`build()` once per database version and `key` for every session: finished views and figures
+    (read-only once built; `key` names everything they depend on). Their figures are frozen."""
+    return src.memo((SHARED, *key), lambda: freeze(build()))
+
+
+class FrozenFigure(go.Figure):
+    """A finished figure that nobody changes any more: `to_dict()` is worked out once.
+
+    Streamlit's `st.plotly_chart` calls `to_dict()` on every rerun of every session — a deep copy of
+    every coordinate of a map (~0.1–0.3 s for 550 districts), then plotly cleans the copy value by value
+    for orjson; both happen once here. A copy made with `go.Figure(frozen)` is an ordinary figure
+    again (the beamer and the image export do that)."""
+
+    def to_dict(self) -> dict:
+        cached = self.__dict__.get("_frozen_dict")
+        if cached is None:  # cleaned once as plotly.io.to_json would: then orjson writes it directly
+            cached = clean_to_json_compatible(
+                super().to_dict(),
+                numpy_allowed=True,
+                datetime_allowed=True,
+                modules={"sage_all": None, "np": np, "pd": pd, "image": None},
+            )
+            self.__dict__["_frozen_dict"] = cached
+        return cached
+
+    def _raise_frozen(self, *args, **kwargs):
+        raise TypeError("a shared figure is read-only: change a copy, go.Figure(figure)")
+
+    update = update_layout = update_traces = add_trace = add_annotation = _raise_frozen
+
+
+def freeze(value):
+    """`value` with every Plotly figure in it (views, lists of views, dataclasses) made a
+    `FrozenFigure` in place — the same object, no copy, no new validation."""
+    if isinstance(value, go.Figure):
+        value.__class__ = FrozenFigure
+    elif isinstance(value, list | tuple):
+        for item in value:
+            freeze(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            freeze(getattr(value, item.name))
+    return value
 
 
 def _screen_boundaries(src: Source, f: Filters) -> gpd.GeoDataFrame | None:

@@ -6,10 +6,12 @@ opens the new file and reads fresh results, while sessions in the middle of a re
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import streamlit as st
 
+from charts.reads import SHARED
 from charts.view import Source
 from data.bootstrap import ensure_database
 from data.errors import DataImportError
@@ -18,6 +20,7 @@ from data.store import Store, default_db_path, file_stamp
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _open_store(path: str, stamp: tuple[int, int] | None) -> Store:
+    gc.unfreeze()  # a new database version: the old version's shared views may be collected again (`_shared`)
     return Store(path)
 
 
@@ -49,10 +52,27 @@ def _memo(key: tuple, _build):
     return _build()
 
 
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _shared(key: tuple, _build):
+    value = _build()
+    # Streamlit collects garbage after every script run (`runner.postScriptGC`, a full gc.collect(2));
+    # traversing every shared figure and the imported libraries again and again took half the server's
+    # CPU under load. What is alive after a collection lives long: the collector leaves it alone from
+    # here on, until the next database version (`_open_store`). A shared entry evicted before that
+    # stays in memory until then: Plotly figures hold reference cycles.
+    gc.collect()
+    gc.freeze()
+    return value
+
+
 def memo(store: Store, key: tuple, build):
     """`build()`, cached per database version and `key` — which must name everything the result
-    depends on. For finished figures: a Stichtag another session already looked at costs nothing."""
-    return _memo((str(store.path), store.stamp, *key), build)
+    depends on. Tables are copied out of the cache (`st.cache_data`: a session may change its copy);
+    finished work (`charts.reads.SHARED` keys: views, figures, screen boundaries) is shared by every
+    session as it is, because building, pickling and unpickling a Plotly figure costs more than the
+    query behind it — a Stichtag another session already looked at costs nothing."""
+    cache = _shared if key and key[0] == SHARED else _memo
+    return cache((str(store.path), store.stamp, *key), build)
 
 
 class CachedReads:
