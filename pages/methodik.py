@@ -9,7 +9,7 @@ from charts.tables import imports_table, sources_table
 from indicators.catalogue import CATALOGUE, OTHER_LABEL
 from indicators.disclosure import SUPPRESSED
 from pages.components.access import load
-from pages.components.setup import page_setup
+from pages.components.setup import data_grid, page_setup
 
 page = page_setup("Methodik", needs=None)
 f = page.filters
@@ -22,7 +22,7 @@ st.markdown(
 overview = pd.DataFrame(
     [{"Kennzahl": i.label, "Einheit": i.unit, "Berechnung": i.formula} for i in CATALOGUE.values()]
 )
-st.dataframe(overview, hide_index=True, width="stretch", height="content")
+data_grid(overview, key="methodik-kennzahlen", hide_index=True, width="stretch", height="content")
 st.markdown(
     "**Gesamtzahlen der Stadt.** Enthält eine geladene Tabelle eine Gesamtzeile, zeigt das Dashboard "
     "für die Stadt als Ganzes diese veröffentlichte Zahl, auch wenn sie von der Summe der Stadtteile "
@@ -79,11 +79,18 @@ else:
     st.info("Für diese Kommune sind noch keine Einwohnerzahlen geladen.")
 
 st.header("Datenquellen und Lizenzen")
-st.dataframe(sources_table(load(page.store, "municipalities")), hide_index=True, width="stretch")
+data_grid(
+    sources_table(load(page.store, "municipalities")),
+    key="methodik-quellen",
+    hide_index=True,
+    width="stretch",
+)
 st.caption(
     "Gespeichert werden nur zusammengefasste Zahlen je Stadtteil, keine Angaben zu einzelnen Personen. "
     "Bei Weitergabe von Grafiken und Tabellen bitte die Quelle nennen."
 )
 
 st.header("Importprotokoll")
-st.dataframe(imports_table(load(page.store, "imports")), hide_index=True, width="stretch")
+data_grid(
+    imports_table(load(page.store, "imports")), key="methodik-importe", hide_index=True, width="stretch"
+)

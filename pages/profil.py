@@ -7,7 +7,7 @@ from charts.population_views import profile
 from charts.reads import indicator_table
 from charts.sentences import bullet_list, markdown_safe
 from charts.texts import NO_DATA
-from pages.components.setup import page_setup, show_charts
+from pages.components.setup import data_grid, page_setup, show_charts
 
 page = page_setup("Stadtteilprofil")
 f = page.filters
@@ -32,7 +32,7 @@ if not f.presentation:  # the beamer shows the charts only
     st.subheader(view.place)
     st.markdown(bullet_list(view.sentences))
     if page.compact:  # a phone: the table scrolls within itself
-        st.dataframe(view.table, hide_index=True, key="profile-table")
+        data_grid(view.table, hide_index=True, key="profile-table")
     else:
         st.table(view.table.set_index("Kennzahl"))
     for note in view.notes:

@@ -6,7 +6,7 @@ from charts.population_views import overview
 from charts.sentences import bullet_list, markdown_safe
 from charts.texts import NO_DATA
 from indicators.catalogue import get
-from pages.components.setup import page_setup, show_charts
+from pages.components.setup import data_grid, page_setup, show_charts
 
 page = page_setup("Übersicht")
 f = page.filters
@@ -37,8 +37,9 @@ if not view.extremes.empty:
     st.caption(view.extremes_scope)
     if view.hidden_note:
         st.caption(markdown_safe(view.hidden_note))
-    st.dataframe(
+    data_grid(
         view.extremes.drop(columns="value").rename(columns={"Stadtteil": f.level}),
+        key="uebersicht-extreme",
         column_config={"Rang": st.column_config.NumberColumn(width="small")},
         hide_index=True,
         width="content",

@@ -6,7 +6,7 @@ from charts.formatting import fmt_int, fmt_pct
 from charts.refugee_views import allocations
 from charts.sentences import markdown_safe
 from charts.tables import csv_bytes
-from pages.components.setup import page_setup, say_missing, show_charts
+from pages.components.setup import data_grid, page_setup, say_missing, show_charts
 
 page = page_setup("Zuweisungen", needs=None)
 f = page.filters
@@ -30,7 +30,7 @@ show_charts(page, view.charts, key="zuweisungen")
 
 if not f.presentation:
     st.subheader(f"Zuweisungen {last['period']} nach Herkunftsland")
-    st.dataframe(view.latest_view.text_table(), hide_index=True, width="stretch")
+    data_grid(view.latest_view.text_table(), key="zuweisungen-tabelle", hide_index=True, width="stretch")
     st.caption("„–“: nicht bekannt. Kinder ohne Angabe zählen nicht als 0.")
     for note in view.notes:
         st.caption(markdown_safe(note))

@@ -136,3 +136,23 @@ def test_keyboard_focus_on_nav_links_is_visible(server, browser, requests_seen):
     assert outline is not None, "no navigation link reached with Tab"
     assert outline[0] != "none" and float(outline[1].removesuffix("px")) >= 2, outline
     assert [text.split()[-1] for text in current] == ["Karte"], current  # after the (aria-hidden) icon
+
+
+def test_a_skip_link_takes_the_keyboard_past_a_data_grid(server, browser, requests_seen):  # noqa: F811
+    page = open_page(browser, requests_seen, f"{server}/daten")
+    ready(page, chart=False)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    link = page.locator("a.skip-link").first
+    for _ in range(80):  # Tab from the top of the page until the first skip link has the focus
+        page.keyboard.press("Tab")
+        if link.evaluate("el => el === document.activeElement"):
+            break
+    assert link.evaluate("el => el === document.activeElement"), "no skip link reached with Tab"
+    assert link.inner_text() == "Tabelle überspringen" and link.is_visible()  # shown while focused
+    target = link.get_attribute("href").removeprefix("#")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => document.activeElement && document.activeElement.id === {target!r}")
+    page.keyboard.press("Tab")
+    inside_grid = page.evaluate("""() => !!document.activeElement.closest('[data-testid="stDataFrame"]')""")
+    page.close()
+    assert not inside_grid, "the next Tab after the skip link must not land in the grid it skipped"

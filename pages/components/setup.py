@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NoReturn
@@ -54,8 +55,9 @@ FRAME_CSS = """
 [data-testid="stCaptionContainer"] { opacity: 1 !important; }
 a:focus-visible, [data-testid="stPageLink-NavLink"]:focus-visible, summary:focus-visible {
     outline: 3px solid #1f5f8b !important; outline-offset: 2px !important; }
-.visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
-    overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.visually-hidden, .skip-link:not(:focus) { position: absolute !important; width: 1px; height: 1px;
+    padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.skip-link:focus { display: inline-block; padding: 0.25rem 0.5rem; background: #ffffff; color: #1f5f8b; }
 </style>
 """
 # Streamlit's index.html hard-codes <html lang="en"> (no option): the page says German once it runs,
@@ -83,6 +85,15 @@ FRAME_SCRIPT = """
 </script>
 """
 TABLE_ROWS = 60  # longer tables under a chart are cut here; the CSV download holds every row
+
+
+def data_grid(frame, key: str, **kwargs) -> None:
+    """`st.dataframe` with a skip link before it: a keyboard user can jump past the grid ("Tabelle
+    überspringen", visible when it has the focus) instead of stepping through it."""
+    anchor = "nach-" + re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
+    st.html(f'<a class="skip-link" href="#{anchor}">Tabelle überspringen</a>')
+    st.dataframe(frame, key=key, **kwargs)
+    st.html(f'<span id="{anchor}" tabindex="-1"></span>')
 
 
 def document_title(page_title: str, municipality: str | None) -> str:
@@ -264,7 +275,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
             for note in view.notes:
                 st.caption(markdown_safe(note))
             if (view.figure.layout.meta or {}).get("excerpt"):  # the chart shows a part: all of it here
-                st.dataframe(view.text_table(), hide_index=True, height=320, key=f"{key}-{view.key}-table")
+                data_grid(view.text_table(), hide_index=True, height=320, key=f"{key}-{view.key}-table")
             else:
                 chart_table(view, key=f"{key}-{view.key}")
             chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
