@@ -98,8 +98,7 @@ def allocations(src: Source, f: Filters, by: str = "year", n: int = 6) -> Alloca
     For readers countries of fewer than `threshold` persons are one group and small numbers of
     children hidden (`charts.protect.public_allocations`); the period totals are published."""
     rows = src.reads.table("allocations", f.municipality)
-    if f.reference_date is not None:
-        rows = rows[pd.to_datetime(rows["period_start"]) <= pd.Timestamp(f.reference_date)]
+    rows = _until(rows, "period_start", f)
     if rows.empty:
         return None
     only_years = yearly_only(rows)
@@ -174,10 +173,16 @@ def _by_country(table: pd.DataFrame, hidden: pd.DataFrame, n: int) -> tuple[pd.D
     return grouped, mask
 
 
+def _until(frame: pd.DataFrame, column: str, f: Filters) -> pd.DataFrame:
+    """The rows dated (by `column`) up to the chosen Stichtag; all of them without one."""
+    if f.reference_date is None:
+        return frame
+    return frame[pd.to_datetime(frame[column]) <= pd.Timestamp(f.reference_date)]
+
+
 def _quota_view(src: Source, f: Filters) -> ChartView | None:
     quotas = src.reads.table("quotas", f.municipality)
-    if f.reference_date is not None:
-        quotas = quotas[pd.to_datetime(quotas["reference_date"]) <= pd.Timestamp(f.reference_date)]
+    quotas = _until(quotas, "reference_date", f)
     if quotas.empty:
         return None
     quota = fulfilment(quotas)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.errors import DataImportError, ImportReport
+from data.errors import DataImportError, ImportReport, rows_text
 from data.store import Store, dry_run, link_target, take_notes
 from settings import event
 
@@ -113,7 +113,7 @@ def preview(kind: str, file_name: str, payload: bytes, part: str | None = None) 
     from data.population import KNOWN_HEADERS
 
     frame = read_table(path, payload, known=KNOWN_HEADERS if kind == "population" else None, sheet=part)
-    return frame.head(20), f"{_rows(len(frame))}, {_count(len(frame.columns), 'Spalte', 'Spalten')}"
+    return frame.head(20), f"{rows_text(len(frame))}, {_count(len(frame.columns), 'Spalte', 'Spalten')}"
 
 
 def columns_of(file_name: str, payload: bytes, part: str | None = None) -> list[str]:
@@ -218,10 +218,6 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n:,}".replace(",", ".") + f" {one if n == 1 else many}"
 
 
-def _rows(n: int) -> str:
-    return _count(n, "Zeile", "Zeilen")
-
-
 def _dates(dates: list) -> str:
     return ("Stichtag " if len(dates) == 1 else "Stichtage ") + ", ".join(
         f"{d:%d.%m.%Y}" for d in sorted(dates)
@@ -234,7 +230,7 @@ def check_message(report: ImportReport) -> str:
     where = ", ".join(
         [report.municipality, *([_dates(report.reference_dates)] if report.reference_dates else [])]
     )
-    text = f"Datei geprüft: {_rows(report.rows)} {verb} sich importieren ({where})."
+    text = f"Datei geprüft: {rows_text(report.rows)} {verb} sich importieren ({where})."
     return text + (f" Ersetzt würde: {report.replaced}." if report.replaced else "")
 
 
@@ -250,7 +246,7 @@ def import_message(report: ImportReport, kind: str, payload: bytes, db_path: Pat
         parts.append(_dates(stored["dates"]))
     if stored and stored["levels"]:
         parts.append(("Ebene " if len(stored["levels"]) == 1 else "Ebenen ") + ", ".join(stored["levels"]))
-    parts.append(_rows(report.rows))
+    parts.append(rows_text(report.rows))
     lines = [f"Importiert aus {report.file_name} ({report.kind}): {', '.join(parts)}."]
     if report.replaced:
         lines.append(f"Ersetzt: {report.replaced}")

@@ -6,6 +6,7 @@ from charts.data_views import data_tables, table_view
 from charts.formatting import fmt_date
 from charts.tables import csv_bytes, excel_bytes
 from charts.texts import NO_DATA, source_line
+from data.errors import rows_text
 from indicators.disclosure import SUPPRESSED
 from pages.components.setup import data_grid, page_setup
 
@@ -35,7 +36,7 @@ for data, tab in zip(tables, st.tabs([t.name for t in tables]), strict=True):
             )
             continue
         rows = len(view.display)
-        st.caption(f"{rows} {'Zeile' if rows == 1 else 'Zeilen'} · {source_line(f.source, f.date_text)}")
+        st.caption(f"{rows_text(rows)} · {source_line(f.source, f.date_text)}")
         data_grid(view.display, hide_index=True, width="stretch", key=f"data-{view.name}")
         for note in view.notes:
             st.caption(note)
