@@ -59,8 +59,16 @@ def style(
         showarrow=False,
         font={"size": size - 2 if presentation else size - 2, "color": "#4a4f55"},
     )
-    fig.update_xaxes(tickfont={"size": size}, title_font={"size": size}, gridcolor="#e6e6e6")
-    fig.update_yaxes(tickfont={"size": size}, title_font={"size": size}, gridcolor="#e6e6e6")
+    # automargin: tick labels and axis titles push the margin out instead of being cut off at the left
+    # edge (the page shows the figure as built, theme=None, as the exports do)
+    axes = {
+        "tickfont": {"size": size},
+        "title_font": {"size": size},
+        "gridcolor": "#e6e6e6",
+        "automargin": True,
+    }
+    fig.update_xaxes(**axes)
+    fig.update_yaxes(**axes)
     return fig
 
 

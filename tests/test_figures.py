@@ -56,3 +56,14 @@ def test_screen_copy_of_boundaries_is_smaller_and_keeps_every_district(demo_db):
     metric = screen.to_crs(25832).geometry
     union = shapely.union_all(metric.values).area
     assert abs(union - metric.area.sum()) / union < 0.001
+
+
+def test_axis_labels_push_the_margin_out_instead_of_being_cut_off():
+    """The page shows the figure as built (theme=None): with `style`'s narrow 10 px side margins,
+    tick labels like "400" were cut to "0" on screen unless the axes grow their own margin."""
+    import plotly.graph_objects as go
+
+    from charts.figures import style
+
+    fig = style(go.Figure(go.Bar(x=["2021", "2022"], y=[61, 445])), "Zuweisungen", "Quelle: Test")
+    assert fig.layout.xaxis.automargin is True and fig.layout.yaxis.automargin is True
