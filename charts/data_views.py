@@ -14,7 +14,7 @@ import pandas as pd
 
 from charts.frames import nationality_table, text_filter
 from charts.protect import displayed, hidden_cells, notes_for, public_nationality_table
-from charts.reads import city_row, city_series, detail, indicator_table, series
+from charts.reads import city_row, city_series, detail, detail_protection, indicator_table, series
 from charts.tables import formatted, german_headers, public_download, tidy
 from charts.view import Filters, Source
 from indicators.catalogue import OTHER_LABEL
@@ -56,7 +56,9 @@ def data_tables(src: Source, f: Filters) -> list[DataTable]:
         # a district whose foreigners are hidden shows no nationality counts: they would add up to it
         flags = hidden_cells(table).get("foreigners", pd.Series(False, index=table.index))
         hidden_foreigners = set(table.loc[flags.to_numpy(dtype=bool), "district_id"])
-        nations, nations_hidden = public_nationality_table(nations, f.threshold, hidden_foreigners)
+        nations, nations_hidden = public_nationality_table(
+            nations, f.threshold, hidden_foreigners, detail_protection(src, f)
+        )
     rows = nations["district_id"].isin(chosen).to_numpy()
     residual = []
     if f.public and (nations.loc[rows, "nationality"] == OTHER_LABEL).any():

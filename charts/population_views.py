@@ -32,6 +32,7 @@ from charts.reads import (
     city_row,
     city_series,
     detail,
+    detail_protection,
     indicator_table,
     indicator_values,
     segregation,
@@ -294,7 +295,8 @@ def nationalities(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
         return _withheld(
             "staatsangehoerigkeiten", title, source, names, "die Staatsangehörigkeiten", "Ausländer:innen"
         )
-    shown = public_mix(mix, f.threshold) if f.public else mix.assign(hidden=False)
+    allowed = detail_protection(src, f).listable(ids) if f.public else None
+    shown = public_mix(mix, f.threshold, allowed) if f.public else mix.assign(hidden=False)
     figure = nationality_bar(shown, title=title, source=source, presentation=f.presentation)
     columns = ["nationality", "persons", "share_pct"]
     hidden = pd.DataFrame({c: shown["hidden"].astype(bool) if c != "nationality" else False for c in columns})
@@ -320,7 +322,8 @@ def age_structure(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
     source = _source(f)
     if {"population", "migration_background"} & _hidden_for(src, f, ids):
         return _withheld("altersaufbau", title, source, names, "den Altersaufbau", "Einwohner:innen")
-    shown = public_pyramid(ages, f.threshold) if f.public else ages.assign(hidden=False)
+    mask = detail_protection(src, f).pyramid_mask(ids) if f.public else None
+    shown = public_pyramid(ages, f.threshold, mask) if f.public else ages.assign(hidden=False)
     figure = age_pyramid_chart(shown, title=title, source=source, presentation=f.presentation)
     notes = [AGE_NOTE]
     if (~ages["sex"].isin(["m", "w"]) & (ages["persons"] > 0)).any():

@@ -8,6 +8,8 @@ once per chart.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -15,14 +17,19 @@ from indicators.catalogue import OTHER_LABEL
 from indicators.disclosure import (
     COUNTS,
     IMPLICIT,
+    ROOT,
     Levels,
     PublicTable,
     footnote,
     is_sensitive,
+    listable_tree,
     public_view,
     suppress_crosstab,
+    suppress_crosstab_tree,
     suppress_rows,
+    tree_children,
 )
+from indicators.nationalities import GERMAN, age_pyramid
 
 
 def mark_suppressed(view: PublicTable) -> pd.DataFrame:
@@ -120,13 +127,17 @@ def residual_members(persons: pd.Series, threshold: int, always: pd.Series | Non
     return pd.Series(members, index=persons.index)
 
 
-def public_mix(mix: pd.DataFrame, threshold: int) -> pd.DataFrame:
+def public_mix(mix: pd.DataFrame, threshold: int, listable: set | None = None) -> pd.DataFrame:
     """`nationality_mix` as the public may see it: nationalities of fewer than `threshold` persons go
-    into "Übrige", which holds at least `threshold` persons (`residual_members`); nothing is hidden
-    cell by cell, so every bar is a published number. A ``hidden`` column (all False) for the views."""
+    into "Übrige", which holds at least `threshold` persons (`residual_members`); so do those not in
+    `listable` (`DetailProtection.listable`: what the districts above and below allow). Nothing is
+    hidden cell by cell, so every bar is a published number. A ``hidden`` column (all False)."""
     if mix.empty:
         return mix.assign(hidden=pd.Series(dtype=bool))
-    members = residual_members(mix["persons"], threshold, always=mix["nationality"] == OTHER_LABEL)
+    always = mix["nationality"] == OTHER_LABEL
+    if listable is not None:
+        always |= ~mix["nationality"].isin(listable)
+    members = residual_members(mix["persons"], threshold, always=always)
     total = float(mix["persons"].sum())
     listed = mix[~members]
     if members.any():
@@ -138,37 +149,118 @@ def public_mix(mix: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return listed.assign(share_pct=share, hidden=False).reset_index(drop=True)
 
 
-def public_pyramid(ages: pd.DataFrame, threshold: int) -> pd.DataFrame:
+def public_pyramid(ages: pd.DataFrame, threshold: int, hidden: pd.DataFrame | None = None) -> pd.DataFrame:
     """`pyramid` as the public may see it: age group × (sex, migration status) protected as a cross
-    table with its margins (`suppress_crosstab`); hidden persons missing, a ``hidden`` column."""
+    table with its margins (`suppress_crosstab`), or by `hidden` (age group × "sex|status", from
+    `DetailProtection.pyramid_mask`, decided with the other districts); hidden persons missing, a
+    ``hidden`` column."""
     if ages.empty:
         return ages.assign(hidden=pd.Series(dtype=bool))
+    if hidden is None:
+        wide = _wide(ages)
+        view = suppress_crosstab(wide.fillna(0), threshold, total_label="__total__")
+        hidden = view.mask.drop(index="__total__", columns="__total__")
+    flags = [
+        bool(hidden.at[a, f"{s}|{m}"]) if a in hidden.index and f"{s}|{m}" in hidden.columns else False
+        for a, s, m in zip(ages["age_group"], ages["sex"], ages["migration_status"], strict=True)
+    ]
+    return ages.assign(persons=ages["persons"].astype("Float64").mask(flags), hidden=flags)
+
+
+def _wide(ages: pd.DataFrame) -> pd.DataFrame:
+    """A `pyramid` frame as age group × "sex|migration status"."""
     wide = ages.pivot_table(
         index="age_group", columns=["sex", "migration_status"], values="persons", aggfunc="sum", sort=False
     )
     wide.columns = [f"{sex}|{status}" for sex, status in wide.columns]
-    view = suppress_crosstab(wide.fillna(0), threshold, total_label="__total__")
-    mask = view.mask.drop(index="__total__", columns="__total__")
-    hidden = [
-        bool(mask.at[a, f"{s}|{m}"]) if a in mask.index and f"{s}|{m}" in mask.columns else False
-        for a, s, m in zip(ages["age_group"], ages["sex"], ages["migration_status"], strict=True)
-    ]
-    return ages.assign(persons=ages["persons"].astype("Float64").mask(hidden), hidden=hidden)
+    return wide
+
+
+class DetailProtection(NamedTuple):
+    """What readers may see of the detail (nationality, age, sex) of every district at one Stichtag,
+    decided for the Stadtteile, their Stadtbezirke and the municipality (`ROOT`) together: a reader
+    sees each of them, and the upper ones are the sums of the lower (`detail_protection`)."""
+
+    pyramids: dict[str, pd.DataFrame]  # node -> mask, age group × "sex|status"
+    listed: dict[str, set]  # node -> nationalities it may name
+    present: dict[str, set]  # node -> nationalities with at least one person
+
+    def pyramid_mask(self, ids: list[str]) -> pd.DataFrame | None:
+        """The hidden cells of the districts' pyramid (the municipality's for none). Several districts:
+        a cell is shown only where it is shown for each of them — it is then the sum of published
+        numbers and tells nothing new. None where a district is not in the tree."""
+        masks = [self.pyramids.get(node) for node in ids or [ROOT]]
+        if any(mask is None for mask in masks):
+            return None
+        out = masks[0]
+        for mask in masks[1:]:
+            out = out | mask.reindex_like(out).fillna(False).astype(bool)
+        return out
+
+    def listable(self, ids: list[str]) -> set | None:
+        """The nationalities the districts' chart may name (the municipality's for none). Several
+        districts: one named by each of them that has it, so its sum is a sum of published numbers."""
+        nodes = ids or [ROOT]
+        if any(node not in self.listed for node in nodes):
+            return None
+        if len(nodes) == 1:
+            return self.listed[nodes[0]]
+        every = set().union(*(self.present[node] for node in nodes))
+        return {n for n in every if all(n in self.listed[m] or n not in self.present[m] for m in nodes)}
+
+
+def detail_protection(
+    detail: pd.DataFrame, parents: dict[str, str], threshold: int, unpublished: set[str] = frozenset()
+) -> DetailProtection:
+    """`DetailProtection` from the detail rows of every Stadtteil at one Stichtag (`Store.detail`),
+    the parent of each district and the districts whose foreigners the public counts hide."""
+    if detail.empty:
+        return DetailProtection({}, {}, {})
+    leaves, nations = {}, {}
+    foreign = detail["nationality"] != GERMAN
+    for district_id, rows in detail.groupby("district_id", sort=True):
+        leaves[str(district_id)] = _wide(age_pyramid(rows)).fillna(0)
+    for district_id, rows in detail[foreign].groupby("district_id", sort=True):
+        nations[str(district_id)] = rows.groupby("nationality")["persons"].sum()
+    pyramids = suppress_crosstab_tree(leaves, parents, threshold)
+    listed = listable_tree(nations, parents, threshold, unpublished)
+    children = tree_children(parents, [*nations, *(parents.get(n) for n in nations if parents.get(n))])
+    present: dict[str, set] = {}
+
+    def gather(node: str) -> set:
+        found = set(nations[node].index[nations[node] > 0]) if node in nations else set()
+        for child in children.get(node, []):
+            found |= gather(child)
+        present[node] = found
+        return found
+
+    gather(ROOT)
+    return DetailProtection(pyramids, listed, present)
 
 
 def public_nationality_table(
-    nations: pd.DataFrame, threshold: int, hidden_districts: set[str] | frozenset[str] = frozenset()
+    nations: pd.DataFrame,
+    threshold: int,
+    hidden_districts: set[str] | frozenset[str] = frozenset(),
+    protection: DetailProtection | None = None,
 ) -> PublicTable:
     """`nationality_table` as the public may see it, by the rule of `public_mix`: per district the
     nationalities of fewer than `threshold` persons are one row "Übrige" of at least `threshold`
     persons, never listed one by one. A district whose foreigners are hidden in the public table keeps
-    a single "Übrige" row with its persons hidden (the rows would add up to it)."""
+    a single "Übrige" row with its persons hidden (the rows would add up to it). With `protection`,
+    a district names only what the districts above and below allow (`DetailProtection.listable`)."""
     if nations.empty:
         return PublicTable(nations, pd.DataFrame(False, index=nations.index, columns=nations.columns))
     out, masks = [], []
     for district_id, rows in nations.groupby("district_id", sort=False):
         hide = district_id in hidden_districts
-        members = pd.Series(True, index=rows.index) if hide else residual_members(rows["persons"], threshold)
+        allowed = protection.listable([str(district_id)]) if protection is not None else None
+        always = ~rows["nationality"].isin(allowed) if allowed is not None else None
+        members = (
+            pd.Series(True, index=rows.index)
+            if hide
+            else residual_members(rows["persons"], threshold, always)
+        )
         listed = rows[~members]
         if members.any():
             other = (

@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 import shapely
 from plotly.io._json import clean_to_json_compatible
 
-from charts.protect import mark_suppressed, public_series
+from charts.protect import DetailProtection, hidden_cells, mark_suppressed, public_series
+from charts.protect import detail_protection as protect_detail
 from charts.view import Filters, Source
 from data.store import STADTTEIL
 from geo.boundaries import from_wkb, simplify_boundaries
@@ -155,6 +156,26 @@ def detail(
     own = frame["district_id"].map(levels) == f.level
     mapped = frame["district_id"].where(own, frame["district_id"].map(parents))
     return frame.assign(district_id=mapped).dropna(subset=["district_id"])
+
+
+def detail_protection(src: Source, f: Filters) -> DetailProtection:
+    """What readers may see of the detail at the Stichtag, for every district of every level at once
+    (`charts.protect.detail_protection`); once per database version, Stichtag and threshold."""
+    key = ("detail_protection", f.municipality, f.reference_date, f.threshold)
+
+    def build() -> DetailProtection:
+        districts = src.reads.districts(f.municipality, None)
+        parents = districts.dropna(subset=["parent_id"])
+        tree = dict(zip(parents["district_id"].astype(str), parents["parent_id"].astype(str), strict=True))
+        hidden = set()  # districts whose foreigners the public Kennzahlen hide, at every level
+        for level in districts["level"].dropna().unique():
+            table = indicator_table(src, dataclasses.replace(f, level=level, public=True))
+            flags = hidden_cells(table).get("foreigners", pd.Series(False, index=table.index))
+            hidden |= set(table.loc[flags.to_numpy(dtype=bool), "district_id"].dropna().astype(str))
+        detail_rows = src.reads.detail(f.municipality, f.reference_date, None)
+        return protect_detail(detail_rows, tree, f.threshold, hidden)
+
+    return src.memo(key, build)
 
 
 def boundaries(src: Source, f: Filters) -> gpd.GeoDataFrame | None:

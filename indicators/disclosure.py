@@ -132,12 +132,28 @@ def protect(
                     best = (rank, c)
         return None if best is None else best[1]
 
+    def nearest_complement(cell: int, depth: int = 3) -> int | None:
+        """A complement from the cell's own relations, else from the relations of the cells in
+        those (a hidden cell with no shown neighbour left is narrowed through a shown cell further
+        away, e.g. the minors that bound a hidden population from below)."""
+        seen_relations: set[int] = set()
+        frontier = {cell}
+        for _ in range(depth):
+            relations = {j for c in frontier for j in by_cell.get(c, [])} - seen_relations
+            found = complement(sorted(relations))
+            if found is not None or not relations:
+                return found
+            seen_relations |= relations
+            frontier = {c for j in relations for c in rel_cells[j]} - frontier
+        return None
+
     while True:
         unknown = ~shown | hidden
+        guarded = protected()  # kept up to date below: a new complement is guarded unless lost
         added = False
         for j, cells in enumerate(rel_cells):
             open_cells = [c for c in cells if unknown[c]]
-            if not any(protected()[c] for c in open_cells):
+            if not any(guarded[c] for c in open_cells):
                 continue
             # one open cell is given away; open cells summing to less than the threshold each lie in
             # a range narrower than it (0 … their sum): the relation needs another hidden cell
@@ -146,6 +162,7 @@ def protect(
                 if c is not None:
                     hidden[c] = True
                     unknown[c] = True
+                    guarded[c] = not lost[c]
                     added = True
         if added:
             continue
@@ -158,7 +175,7 @@ def protect(
             exposed = _narrow(rel_cells, unknown, x, targets, np.minimum(threshold, ceiling[targets]))
         if not exposed:
             return {keys[i] for i in np.flatnonzero(hidden)}
-        c = complement(by_cell.get(exposed[0], []))
+        c = nearest_complement(exposed[0])
         if c is None:
             lost[exposed[0]] = True
         else:
@@ -591,3 +608,155 @@ def suppress_rows(
         if i != "total":
             mask.iloc[i, columns.index(column)] = True
     return mask
+
+
+# --- detail tables across the levels ----------------------------------------------------------------
+
+#: the key of the municipality as a whole in a tree of districts
+ROOT = ""
+
+
+def tree_children(parents: dict[str, str], nodes: Iterable[str]) -> dict[str, list[str]]:
+    """Children per node of the tree made of `nodes` (Stadtteile with detail, their upper districts and
+    `ROOT`): a node's parent is its upper district where that is a node, else `ROOT`."""
+    nodes = set(nodes) - {ROOT}
+    out: dict[str, list[str]] = {ROOT: []}
+    for node in sorted(nodes):
+        parent = parents.get(node)
+        out.setdefault(parent if parent in nodes else ROOT, []).append(node)
+    return out
+
+
+def suppress_crosstab_tree(
+    leaves: dict[str, pd.DataFrame],
+    parents: dict[str, str],
+    threshold: int | None = None,
+    total_label: str = "Insgesamt",
+) -> dict[str, pd.DataFrame]:
+    """Two-way tables of counts (e.g. age group × sex and migration status) for every Stadtteil, and
+    — as their sums — for every upper district and the municipality (`ROOT`), protected together:
+    a reader sees the tables of all of them, and a Stadtbezirk's cell is the sum of its Stadtteile's.
+
+    leaves: per Stadtteil its table (same rows and columns for all; missing cells count 0). Returns
+    the mask (True = hidden) of every node's table (`ROOT`, the upper districts and the Stadtteile)
+    with its margins (row, column and grand totals, labelled `total_label`): they are taken as
+    published unless hidden, as with `suppress_crosstab`."""
+    threshold = default_threshold() if threshold is None else threshold
+    if not leaves:
+        return {}
+    rows = list(dict.fromkeys(r for t in leaves.values() for r in t.index))
+    cols = list(dict.fromkeys(c for t in leaves.values() for c in t.columns))
+    children = tree_children(parents, [*leaves, *(parents.get(n) for n in leaves if parents.get(n))])
+    tables: dict[str, np.ndarray] = {}
+
+    def build(node: str) -> np.ndarray:
+        if node in leaves:
+            grid = leaves[node].reindex(index=rows, columns=cols).apply(pd.to_numeric)
+            table = grid.fillna(0).to_numpy(dtype=float)
+        else:
+            table = sum((build(child) for child in children.get(node, [])), np.zeros((len(rows), len(cols))))
+        tables[node] = table
+        return table
+
+    build(ROOT)
+    r, c = len(rows), len(cols)
+    values: dict[Hashable, float] = {}
+    relations: list[Relation] = []
+    for node, table in tables.items():
+        full = np.zeros((r + 1, c + 1))
+        full[:r, :c] = table
+        full[:r, c] = table.sum(axis=1)
+        full[r, :c] = table.sum(axis=0)
+        full[r, c] = table.sum()
+        for (i, j), v in np.ndenumerate(full):
+            values[(node, i, j)] = v
+        relations += [Relation((node, i, c), tuple((node, i, j) for j in range(c))) for i in range(r + 1)]
+        relations += [Relation((node, r, j), tuple((node, i, j) for i in range(r))) for j in range(c + 1)]
+    for node, kids in children.items():
+        if kids and node in tables:
+            relations += [
+                Relation((node, i, j), tuple((kid, i, j) for kid in kids))
+                for i in range(r + 1)
+                for j in range(c + 1)
+            ]
+    hidden = (
+        protect(values, relations, threshold)
+        if any(is_sensitive(v, threshold) for v in values.values())
+        else set()
+    )
+    masks = {node: np.zeros((r + 1, c + 1), bool) for node in tables}
+    for node, i, j in hidden:
+        masks[node][i, j] = True
+    return {
+        node: pd.DataFrame(mask, index=[*rows, total_label], columns=[*cols, total_label])
+        for node, mask in masks.items()
+    }
+
+
+def listable_tree(
+    leaves: dict[str, pd.Series],
+    parents: dict[str, str],
+    threshold: int | None = None,
+    unpublished: Iterable[str] = (),
+) -> dict[str, set]:
+    """Which parts (e.g. nationalities) each node of the tree may name, the others going into its
+    residual group ("Übrige"), for the Stadtteile, their Stadtbezirke and the municipality (`ROOT`)
+    together.
+
+    This is cell suppression on the table node × part: a named part is a published cell, the
+    residual is the sum of the hidden ones (all persons of the node, published as its foreigners,
+    minus the named), and an upper node's cell is the sum of its children's. So `protect` decides:
+    a part of 1 … threshold − 1 persons is never named, and further parts go into the residual
+    wherever a reader could otherwise work one out ("Türkei: 400 in the city, 399 named in the
+    Stadtteile" gives 1 away). Zeros are never named, and a reader does not know them.
+
+    leaves: per Stadtteil the persons per part. unpublished: nodes whose persons (foreigners) the
+    public counts hide (their charts are withheld); the others' persons count as published. Returns
+    the set of named parts per node."""
+    threshold = default_threshold() if threshold is None else threshold
+    children = tree_children(parents, [*leaves, *(parents.get(n) for n in leaves if parents.get(n))])
+    counts: dict[str, pd.Series] = {}
+    unpublished = set(unpublished)
+
+    def total(node: str) -> pd.Series:
+        if node in leaves:
+            counts[node] = pd.to_numeric(leaves[node]).fillna(0).groupby(level=0).sum()
+        else:
+            counts[node] = _add([total(child) for child in children.get(node, [])])
+        return counts[node]
+
+    parts = list(total(ROOT).index)
+    values: dict[Hashable, float] = {}
+    relations: list[Relation] = []
+    for node, persons in counts.items():
+        persons = persons.reindex(parts, fill_value=0)
+        for part, value in persons.items():
+            values[(node, part)] = float(value)
+        values[(node, None)] = float(persons.sum())
+        relations.append(Relation((node, None), tuple((node, part) for part in parts)))
+    for node, kids in children.items():
+        if kids:
+            relations += [
+                Relation((node, part), tuple((kid, part) for kid in kids)) for part in [*parts, None]
+            ]
+    # the persons of each node (its foreigners) are published with the counts and protected there
+    # (where they are hidden, so is the node's chart). A part of 0 persons is never named: a reader
+    # cannot tell it from one in the residual
+    locked = [
+        (node, None)
+        for node in counts
+        if node not in unpublished and not is_sensitive(values[(node, None)], threshold)
+    ]
+    named = [cell for cell in values if cell[1] is not None and values[cell] > 0]
+    published = [*named, *locked]
+    sensitive = any(is_sensitive(v, threshold) for v in values.values())
+    hidden = protect(values, relations, threshold, published, locked) if sensitive else set()
+    return {
+        node: {part for part in parts if values[(node, part)] > 0 and (node, part) not in hidden}
+        for node in counts
+    }
+
+
+def _add(parts: list[pd.Series]) -> pd.Series:
+    """The sum of series over the union of their indexes (a part missing from one counts 0)."""
+    return pd.concat(parts).groupby(level=0).sum() if parts else pd.Series(dtype=float)

@@ -10,11 +10,19 @@ printed) a range wider than 0, the promise of the one-level tests.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indicators.disclosure import Levels, public_view
+from indicators.disclosure import (
+    ROOT,
+    Levels,
+    listable_tree,
+    public_view,
+    suppress_crosstab_tree,
+    tree_children,
+)
 from indicators.shares import shares
 from tests.test_indicators_disclosure import feasible_range
 
@@ -202,3 +210,192 @@ def test_the_daten_tables_of_both_levels_give_no_hidden_count_away(tmp_path):
     for c in ("minors", "minors_migration_background"):
         seen[("t", c)] = 0.0
     assert recovered(teile, bezirke, parents, seen) == []
+
+
+# --- detail: age pyramids and nationalities of Stadtteile, Stadtbezirke and the town ---------------
+
+
+@st.composite
+def detail_trees(draw):
+    """2–3 Stadtbezirke of 1–3 Stadtteile; per Stadtteil a small age × (sex, status) table and
+    persons per nationality, many of them small (the first Stadtteil of a Bezirk has no small
+    count: a Bezirk is part of a town, not one household)."""
+    parents, tables, nations = {}, {}, {}
+    for b in range(draw(st.integers(2, 3))):
+        for k in range(draw(st.integers(1, 3))):
+            node = f"{b + 1}{k + 1:02d}"
+            parents[node] = f"{b + 1}"
+            small = st.one_of(st.integers(0, 3), st.integers(5, 60)) if k else st.integers(5, 60)
+            cells = draw(st.lists(small, min_size=6, max_size=6))
+            tables[node] = pd.DataFrame(
+                np.array(cells).reshape(3, 2), index=["a", "b", "c"], columns=["m", "w"]
+            )
+            few = st.one_of(st.integers(0, 3), st.integers(3, 40)) if k else st.integers(5, 40)
+            counts = draw(st.lists(few, min_size=5, max_size=5))
+            nations[node] = pd.Series(counts, index=[f"N{i}" for i in range(5)], dtype=float)
+    return parents, tables, nations
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(detail_trees())
+def test_age_tables_of_every_level_give_no_hidden_cell_away(tree):
+    parents, tables, _ = tree
+    masks = suppress_crosstab_tree(tables, parents, THRESHOLD)
+    children = tree_children(parents, [*tables, *set(parents.values())])
+    full = {}
+
+    def total(node):
+        if node in tables:
+            t = tables[node].to_numpy(dtype=float)
+        else:
+            t = sum(total(child) for child in children[node])
+        full[node] = t
+        return t
+
+    total(ROOT)
+    var, equations, fixed = {}, [], {}
+    for node, t in full.items():
+        r, c = t.shape
+        grid = np.zeros((r + 1, c + 1))
+        grid[:r, :c], grid[:r, c], grid[r, :c], grid[r, c] = t, t.sum(1), t.sum(0), t.sum()
+        for (i, j), v in np.ndenumerate(grid):
+            var[(node, i, j)] = len(var)
+            if not masks[node].iat[i, j]:
+                fixed[var[(node, i, j)]] = v
+        equations += [(var[(node, i, c)], [var[(node, i, j)] for j in range(c)]) for i in range(r + 1)]
+        equations += [(var[(node, r, j)], [var[(node, i, j)] for i in range(r)]) for j in range(c + 1)]
+    for node, kids in children.items():
+        for i in range(4):
+            for j in range(3):
+                equations.append((var[(node, i, j)], [var[(kid, i, j)] for kid in kids]))
+    for node, t in full.items():
+        for (i, j), v in np.ndenumerate(t):
+            assert masks[node].iat[i, j] or not 1 <= v < THRESHOLD, f"{node} {(i, j)} = {v} shown"
+        for (i, j), v in np.ndenumerate(t):
+            if masks[node].iat[i, j] and 1 <= v < THRESHOLD:
+                low, high = feasible_range(len(var), equations, fixed, var[(node, i, j)])
+                assert high - low >= THRESHOLD - 1e-6, f"{node} {(i, j)} = {v}: [{low}, {high}]"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(detail_trees())
+def test_nationalities_named_at_every_level_give_no_residual_away(tree):
+    """Each node names its listable nationalities with their counts and publishes its residual
+    ("Übrige" = all foreigners − the named ones). The attacker knows that and the tree."""
+    parents, _, nations = tree
+    children = tree_children(parents, [*nations, *set(parents.values())])
+    counts = {}
+
+    def total(node):
+        counts[node] = nations[node] if node in nations else sum(total(c) for c in children[node])
+        return counts[node]
+
+    total(ROOT)
+    shown = _foreigners_shown({node: values.sum() for node, values in counts.items()}, parents)
+    listed = listable_tree(nations, parents, THRESHOLD, unpublished={n for n, ok in shown.items() if not ok})
+    parts = list(counts[ROOT].index)
+    var, equations, fixed = {}, [], {}
+    for node in counts:
+        for n in [*parts, "R", "T"]:
+            var[(node, n)] = len(var)
+    for node, values in counts.items():
+        named = [n for n in parts if n in listed[node]]
+        assert all(values[n] >= THRESHOLD for n in named)
+        if not shown[node]:  # the node's foreigners are hidden: its chart is withheld
+            named = []
+        else:  # the view tops a small "Übrige" up with the smallest named ones (residual_members)
+            while named and 0 < values.sum() - values[named].sum() < THRESHOLD:
+                named.remove(min(named, key=lambda n: values[n]))
+            fixed[var[(node, "T")]] = values.sum()
+            fixed[var[(node, "R")]] = values.sum() - values[named].sum()
+        for n in named:
+            fixed[var[(node, n)]] = values[n]
+        rest = [n for n in parts if n not in named]
+        equations.append((var[(node, "T")], [var[(node, n)] for n in parts]))
+        equations.append((var[(node, "R")], [var[(node, n)] for n in rest]))
+    for node, kids in children.items():
+        for n in parts:
+            equations.append((var[(node, n)], [var[(kid, n)] for kid in kids]))
+    for node, values in counts.items():
+        for n in parts:
+            if 1 <= values[n] < THRESHOLD:
+                low, high = feasible_range(len(var), equations, fixed, var[(node, n)])
+                assert high - low >= THRESHOLD - 1e-6, f"{node} {n} = {values[n]}: [{low}, {high}]"
+
+
+def _foreigners_shown(foreigners: dict[str, float], parents: dict[str, str]) -> dict[str, bool]:
+    """Whether each node's foreigners count is shown in the public Kennzahlen tables of both levels
+    (the nationality chart of a node is withheld where it is not)."""
+    out = {ROOT: True}
+    levels = {
+        "teile": [n for n in foreigners if n in parents],
+        "bezirke": sorted(set(parents.values())),
+    }
+    for own, other in (("teile", "bezirke"), ("bezirke", "teile")):
+        rows = [(n, n, foreigners[n]) for n in levels[own]] + [(None, "Stadt", foreigners[ROOT])]
+        table = pd.DataFrame(rows, columns=["district_id", "district", "foreigners"])
+        table["foreigners"] = table["foreigners"].astype("Int64")
+        context = pd.DataFrame(
+            {"district_id": levels[other], "foreigners": [foreigners[n] for n in levels[other]]}
+        )
+        _, mask = public_view(table, THRESHOLD, levels=Levels(context, None, parents))
+        for label, node in table["district_id"].items():
+            out[ROOT if node is None else node] = out.get(ROOT if node is None else node, True) and not bool(
+                mask.at[label, "foreigners"]
+            )
+    return out
+
+
+# --- the demo city as shipped: what issue 13 recovered there ---------------------------------------
+
+
+def _pyramid_cells(view) -> dict[tuple, float | None]:
+    """(age group, sex, status) -> persons as the view's table shows them (None where hidden)."""
+    table = view.table.copy()
+    hidden = view.hidden.iloc[:, -1].to_numpy()
+    keys = zip(*(table.iloc[:, i] for i in range(3)), strict=True)
+    return {k: None if h else float(v) for k, v, h in zip(keys, table.iloc[:, -1], hidden, strict=True)}
+
+
+def test_the_demo_gives_no_hidden_bar_or_nationality_away_across_levels(demo_db):
+    """Issue 13 recovered, on the demo as shipped, every hidden bar of a Stadtteil's age pyramid from
+    its Stadtbezirk's pyramid minus the sibling Stadtteile, and hidden nationality cells from the
+    city-wide nationality table minus the Daten table of the Stadtteile. Neither works any more: where
+    a Stadtteil's cell is hidden, its Stadtbezirk's cell is hidden too or a sibling's is, and a
+    nationality named for the city is either named in every Stadtteil that has it or leaves at least
+    3 persons unnamed."""
+    from charts.data_views import data_tables
+    from charts.population_views import age_structure, nationalities
+    from charts.view import Filters, Source
+    from data.store import STADTTEIL, Store
+
+    store = Store(demo_db)
+    try:
+        municipality = store.municipalities().iloc[0]["name"]
+        dates = store.reference_dates(municipality)
+        districts = store.districts(municipality, None)
+        upper = next(level for level in districts["level"].unique() if level != STADTTEIL)
+        src = Source(store)
+        teile = Filters(municipality, dates[-1], dates)
+        bezirke = Filters(municipality, dates[-1], dates, level=upper)
+        hidden_bars = 0
+        for bezirk in districts.loc[districts["level"] == upper, "district_id"]:
+            kids = districts.loc[districts["parent_id"] == bezirk, "district_id"].tolist()
+            whole = _pyramid_cells(age_structure(src, bezirke, [bezirk]))
+            parts = {kid: _pyramid_cells(age_structure(src, teile, [kid])) for kid in kids}
+            for cell, total in whole.items():
+                unknown = [kid for kid in kids if parts[kid].get(cell) is None]
+                hidden_bars += len(unknown)
+                assert total is None or len(unknown) != 1, f"{cell} of {unknown} = Bezirk − siblings"
+        assert hidden_bars > 0, "the demo has hidden bars, so the check above means something"
+
+        city = nationalities(src, teile, [])
+        named_city = dict(zip(city.table.iloc[:, 0], city.table.iloc[:, 1], strict=True))
+        daten = data_tables(src, teile)[2].frame
+        for nation, persons in named_city.items():
+            if nation == "Übrige":
+                continue
+            rest = persons - daten.loc[daten["nationality"] == nation, "persons"].sum()
+            assert rest == 0 or rest >= 3, f"{nation}: {rest:g} persons in the Stadtteile' residuals"
+    finally:
+        store.close()
