@@ -175,11 +175,18 @@ def protect(
             exposed = _narrow(rel_cells, unknown, x, targets, np.minimum(threshold, ceiling[targets]))
         if not exposed:
             return {keys[i] for i in np.flatnonzero(hidden)}
-        c = nearest_complement(exposed[0])
-        if c is None:
-            lost[exposed[0]] = True
-        else:
-            hidden[c] = True
+        # one complement per exposed cell whose relations got none in this round (one at a time
+        # would solve the whole system again for each: minutes for a city's detail tables)
+        touched: set[int] = set()
+        for cell in exposed:
+            if touched & set(by_cell.get(cell, [])):
+                continue
+            c = nearest_complement(cell)
+            if c is None:
+                lost[cell] = True
+            else:
+                hidden[c] = True
+                touched |= set(by_cell.get(c, []))
 
 
 def _determined(
