@@ -666,14 +666,17 @@ def keep_stored_measures(table: PopulationTable, db_path: str | Path, municipali
                     f"Werte ({int(kept.notna().sum())} Gebiete) bleiben erhalten."
                 )
             )
-    for rec in counts.to_dict("records"):
-        for fld, other in (("foreigners", "population"), ("migration_background", "population")):
-            if pd.notna(rec[fld]) and pd.notna(rec[other]) and rec[fld] > rec[other]:
-                problems.append(
-                    Problem(
-                        f"Die gespeicherten {MAPPABLE[fld]} ({rec[fld]}) zum Stichtag {rec['reference_date']:%d.%m.%Y} "
-                        f"übersteigen die neue Einwohnerzahl ({rec[other]}) von {rec['district_id'] or 'der Gesamtzahl'}; "
-                        f"bitte die Datei mit der Spalte „{MAPPABLE[fld]}“ liefern."
-                    )
-                )
+    over = []  # (position, field) of every stored count above the new population, in row order
+    for order, fld in enumerate(("foreigners", "migration_background")):
+        above = (counts[fld] > counts["population"]).fillna(False).to_numpy(dtype=bool)
+        over += [(pos, order, fld) for pos in np.flatnonzero(above).tolist()]
+    for pos, _, fld in sorted(over):
+        rec = counts.iloc[pos]
+        problems.append(
+            Problem(
+                f"Die gespeicherten {MAPPABLE[fld]} ({rec[fld]}) zum Stichtag {rec['reference_date']:%d.%m.%Y} "
+                f"übersteigen die neue Einwohnerzahl ({rec['population']}) von {rec['district_id'] or 'der Gesamtzahl'}; "
+                f"bitte die Datei mit der Spalte „{MAPPABLE[fld]}“ liefern."
+            )
+        )
     return PopulationTable(table.districts, counts, problems, table.fields)
