@@ -488,13 +488,10 @@ def _compare(
 
 def _check_keys(recs: pd.DataFrame, cols: Columns) -> list[Problem]:
     """A key of the file must always name the same area."""
-    keyed = recs[recs["from_key_column"] & (recs["id"] != TOTAL_KEY)]
-    first = keyed.drop_duplicates("id").set_index("id")
-    seen_name = keyed["id"].map(first["name"])
-    differs = per_value(seen_name.to_numpy(dtype=object), match_key) != per_value(
-        keyed["name"].to_numpy(dtype=object), match_key
-    )
-    seen_row = keyed["id"].map(first["row"])
+    keyed = recs.loc[recs["from_key_column"] & (recs["id"] != TOTAL_KEY), ["id", "name", "name_key", "row"]]
+    first = keyed.groupby("id", sort=False)[["name", "name_key", "row"]].transform("first")
+    differs = (first["name_key"] != keyed["name_key"]).to_numpy(dtype=bool)
+    seen_name, seen_row = first["name"], first["row"]
     return [
         Problem(
             f"Der Schlüssel {r.id} steht für zwei verschiedene Gebiete: „{seen}“ (Zeile {at}) und „{r.name}“.",

@@ -26,6 +26,8 @@ from data.parsing import normalise_name
 
 UPPER_WORDS = ("stadtbezirk", "ortsbezirk", "bezirk")
 _NUMBER_PREFIX = re.compile(r"^\s*(\d{1,8})(?:\s*[.:)]\s*|\s+[-–]\s+|\s+)(?=\D)(.+)$")
+_SPACES = re.compile(r"\s+")
+_AROUND_DASH = re.compile(r"\s*([-/])\s*")
 _AND = re.compile(r"(?<![^\W\d_])u\.\s*|\s+[&+]\s+|(?<![^\W\d_])u(?![^\W\d_])", re.IGNORECASE)
 
 
@@ -68,8 +70,12 @@ def _match_key(name: str) -> str:
 
 def tidy_name(name: str) -> str:
     """Whitespace collapsed, no spaces around hyphens and slashes: `Nord - West` → `Nord-West`."""
-    text = re.sub(r"\s+", " ", str(name)).strip()
-    return re.sub(r"\s*([-/])\s*", r"\1", text)
+    return _tidy_name(str(name))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tidy_name(name: str) -> str:
+    return _AROUND_DASH.sub(r"\1", _SPACES.sub(" ", name).strip())
 
 
 def split_number(name: str) -> tuple[str | None, str]:
@@ -155,6 +161,7 @@ def find_levels(
     recs["parent"] = pd.Series(day.parent, index=recs.index, dtype=object)
     recs["parent_rec"] = day.parent_rec
     recs["skip"] = skip
+    recs["name_key"] = pd.Series(names, index=recs.index, dtype=object)  # match_key of the name
     return problems
 
 

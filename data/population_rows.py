@@ -125,11 +125,11 @@ def read_rows(
     found = _Findings(row_no)
     raw_name = _stripped(frame[cols.name])
     key = _stripped(frame[cols.key]) if cols.key else np.full(n, "", dtype=object)
-    cells = {fld: _stripped(frame[col]) for fld, col in cols.counts.items()}
-    no_cells = np.logical_and.reduce([c == "" for c in cells.values()]) if cells else np.ones(n, bool)
     distinct_raw = Distinct(raw_name)
     note_name = distinct_raw.test(lambda s: not s or s.lower().startswith(NOTE_STARTS))
-    note = (key == "") & no_cells & note_name
+    note = (key == "") & note_name  # and no counts: looked at only where the rest says note
+    for col in cols.counts.values():
+        note[note] = [not str(v).strip() for v in frame[col][note].tolist()]
     for pos in np.flatnonzero(note).tolist():
         text = next((t for v in frame.iloc[pos].tolist() if (t := str(v).strip())), "")
         found.found.append(
