@@ -35,6 +35,8 @@ GEMEINDE = "Gemeinde"
 
 @dataclass
 class Columns:
+    """The table's columns for each part of a record (None: the table has none)."""
+
     name: str
     key: str | None
     level: str | None
@@ -100,17 +102,18 @@ def _percent_or_error(raw: object) -> tuple[float | None, str | None]:
 def _pairs(
     values: np.ndarray | pd.Series, fn: Callable, where: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The two parts of `fn` per value (None outside `where`)."""
+    """The two parts of `fn` (a value and an error) per value, None outside `where`."""
     n = len(values)
     first, second = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
-    if where is not None:
-        if not where.any():
-            return first, second
-        values = values[where]
-    both = per_value(values, fn)
+    if where is not None and not where.any():
+        return first, second
+    distinct = Distinct(values if where is None else values[where])
+    both = [fn(u) for u in distinct.uniques]
     at = slice(None) if where is None else where
-    first[at] = [b[0] for b in both]
-    second[at] = [b[1] for b in both]
+    for out, part in ((first, 0), (second, 1)):
+        column = np.empty(len(both), dtype=object)
+        column[:] = [b[part] for b in both]
+        out[at] = column[distinct.codes]
     return first, second
 
 
@@ -130,20 +133,12 @@ def read_rows(
     note = (key == "") & note_name  # and no counts: looked at only where the rest says note
     for col in cols.counts.values():
         note[note] = [not str(v).strip() for v in frame[col][note].tolist()]
-    for pos in np.flatnonzero(note).tolist():
+
+    def note_text(pos: int) -> str:
         text = next((t for v in frame.iloc[pos].tolist() if (t := str(v).strip())), "")
-        found.found.append(
-            (
-                pos,
-                0,
-                Problem(
-                    f"Zeile ohne Gebiet und Zahlen übersprungen („{text[:60]}“).",
-                    int(row_no[pos]),
-                    None,
-                    "warning",
-                ),
-            )
-        )
+        return f"Zeile ohne Gebiet und Zahlen übersprungen („{text[:60]}“)."
+
+    found.add(note, 0, note_text, None, severity="warning")
 
     # a number before the name is the key (`03 Nord`), if the key column is empty or agrees
     number, rest = (
