@@ -445,7 +445,12 @@ def _check_days(recs: pd.DataFrame, cols: Columns, compare: bool = True) -> list
             continue
         children = day.groupby("parent")
         sums = {f: (children[f].sum(), day[f].isna().groupby(day["parent"]).any()) for f in cols.counts}
-        for _, r in uppers[uppers["id"].isin(sums["population"][0].index)].iterrows():
+        heads = uppers[uppers["id"].isin(sums["population"][0].index)]
+        differ = np.zeros(len(heads), dtype=bool)  # only these are looked at one by one, for the message
+        for f, (total, missing) in sums.items():
+            found, lacks = heads["id"].map(total), heads["id"].map(missing).astype(bool)
+            differ |= (heads[f].notna() & ~lacks & (found != heads[f])).fillna(False).to_numpy(dtype=bool)
+        for _, r in heads[differ].iterrows():
             below = {f: (int(s.loc[r["id"]]), bool(na.loc[r["id"]])) for f, (s, na) in sums.items()}
             label = f"{r['level']} „{r['stored_name']}“"
             problems += _compare(r, below, cols, label, "der Gebiete darunter", strict=False)
