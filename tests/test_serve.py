@@ -336,3 +336,33 @@ def test_an_editor_signs_in_in_chromium_stays_after_a_reload_and_signs_out(serve
             assert COOKIE not in {c["name"] for c in context.cookies()}
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_the_sign_in_forms_pass_axe(server):
+    """The plain forms (on *Daten laden* and the route's own page after a failed attempt) have labels,
+    contrast and the page language axe-core asks for (WCAG 2.1 AA, tests/test_accessibility.py)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed")
+    from tests.test_accessibility import axe_violations  # skips where axe-core is not installed
+
+    url = f"http://{server['host']}"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        try:
+            page = browser.new_page(locale="de-DE")
+            page.goto(f"{url}/daten_laden")
+            page.wait_for_selector("form.im-sign-in input[name=password]", timeout=60_000)
+            page.wait_for_timeout(1_000)
+            on_the_page = [v for v in axe_violations(page) if "im-" in v["html"] or "im-" in v["target"]]
+            page.fill("input[name=username]", "niemand")
+            page.fill("input[name=password]", "falsch")
+            page.click("form.im-sign-in button[type=submit]")
+            page.wait_for_selector(".im-error", timeout=60_000)
+            failed_page = axe_violations(page)
+            language = page.evaluate("document.documentElement.lang")
+        finally:
+            browser.close()
+    assert on_the_page == [] and failed_page == [], on_the_page + failed_page
+    assert language == "de"
