@@ -52,10 +52,6 @@ def use_cookie() -> None:
     _COOKIE_ONLY = True
 
 
-def cookie_only() -> bool:
-    return _COOKIE_ONLY
-
-
 def _secret(section: str) -> dict:
     return secret_section(section)
 
@@ -256,17 +252,6 @@ def sign_in_form() -> None:
             st.error(FAILED)
 
 
-def sign_out_button(where) -> None:
-    """Abmelden: served by serve.py a form posting to the sign-out route (which clears the cookie)."""
-    if _COOKIE_ONLY and st.context.cookies.get(COOKIE):
-        where.html(
-            f'{FORM_CSS}<form method="post" action="{SIGN_OUT_PATH}"><button type="submit" class="im-sign-out">'
-            "Abmelden</button></form>"
-        )
-    else:
-        where.button("Abmelden", on_click=sign_out)
-
-
 # Streamlit's look for the plain forms (st.html renders them without Streamlit's widget styles)
 FORM_CSS = """<style>
 .im-sign-in { max-width: 24rem; } .im-sign-in label { font-size: .875rem; }
@@ -281,6 +266,23 @@ FORM_CSS = """<style>
 </style>"""
 
 
+FAILED = (
+    "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch, oder es gab zu viele "
+    f"Fehlversuche (dann in {WINDOW_SECONDS // 60} Minuten erneut versuchen)."
+)
+
+
+def sign_out_button(where) -> None:
+    """Abmelden: served by serve.py a form posting to the sign-out route (which clears the cookie)."""
+    if _COOKIE_ONLY and st.context.cookies.get(COOKIE):
+        where.html(
+            f'{FORM_CSS}<form method="post" action="{SIGN_OUT_PATH}"><button type="submit" class="im-sign-out">'
+            "Abmelden</button></form>"
+        )
+    else:
+        where.button("Abmelden", on_click=sign_out)
+
+
 def sign_in_html(message: str = "", name: str = "") -> str:
     """The sign-in form posting to serve.py's route: on the page *Daten laden* and, after a failed
     attempt, on the route's own page. The password goes from the browser to that route only."""
@@ -292,12 +294,6 @@ def sign_in_html(message: str = "", name: str = "") -> str:
 <input id="im-password" name="password" type="password" autocomplete="current-password" required></p>
 <p><button type="submit">Anmelden</button></p>
 </form>"""
-
-
-FAILED = (
-    "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch, oder es gab zu viele "
-    f"Fehlversuche (dann in {WINDOW_SECONDS // 60} Minuten erneut versuchen)."
-)
 
 
 def sign_out() -> None:
