@@ -15,6 +15,7 @@ from indicators.catalogue import OTHER_LABEL
 from indicators.disclosure import (
     COUNTS,
     IMPLICIT,
+    Levels,
     PublicTable,
     footnote,
     is_sensitive,
@@ -32,20 +33,27 @@ def mark_suppressed(view: PublicTable) -> pd.DataFrame:
     return masked
 
 
-def public_series(table: pd.DataFrame, threshold: int) -> PublicTable:
+def public_series(table: pd.DataFrame, threshold: int, levels: Levels | None = None) -> PublicTable:
     """`public_view` per Stichtag of a `changes` frame (all districts of the municipality), each with
-    the previous Stichtag's counts, so a change is hidden when either of its counts is. Same index."""
+    the previous Stichtag's counts, so a change is hidden when either of its counts is. levels: the
+    other levels' counts of every Stichtag (``reference_date`` column), protected together with these.
+    Same index."""
     masked, masks = [], []
-    before, before_clean = None, True
-    for _, rows in table.groupby("reference_date", sort=True):
-        clean = _nothing_sensitive(rows, threshold)
+    before, before_clean, before_date = None, True, None
+    for when, rows in table.groupby("reference_date", sort=True):
+        at = None
+        if levels is not None:
+            now = levels.now[levels.now["reference_date"] == when]
+            then = levels.now[levels.now["reference_date"] == before_date]
+            at = Levels(now, then if before is not None else None, levels.parents)
+        clean = _nothing_sensitive(rows, threshold) and (at is None or _nothing_sensitive(at.now, threshold))
         if clean and before_clean:  # nothing to hide, nor any change from a hidden count
             view = PublicTable(rows, pd.DataFrame(False, index=rows.index, columns=rows.columns))
         else:
-            view = public_view(rows, threshold, previous=before)
+            view = public_view(rows, threshold, previous=before, levels=at)
         masked.append(view.masked)
         masks.append(view.mask)
-        before, before_clean = rows, clean
+        before, before_clean, before_date = rows, clean, when
     out = pd.concat(masked).reindex(table.index)
     mask = pd.concat(masks).reindex(index=table.index, columns=table.columns).fillna(False).astype(bool)
     return PublicTable(out, mask)

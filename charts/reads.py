@@ -23,7 +23,7 @@ from charts.view import Filters, Source
 from data.store import STADTTEIL
 from geo.boundaries import from_wkb, simplify_boundaries
 from indicators.catalogue import get
-from indicators.disclosure import footnote, public_view
+from indicators.disclosure import Levels, footnote, public_view
 from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, municipality_series, published_for, shares
 
@@ -63,7 +63,27 @@ def _indicator_table(src: Source, f: Filters) -> pd.DataFrame:
         table = table.merge(changed[["district_id", *extra]], on="district_id", how="left")
     if not f.public:
         return table
-    return mark_suppressed(public_view(table, f.threshold, previous=before))
+    levels = other_levels(src, f, f.reference_date)
+    if levels is not None and before is not None:
+        levels = levels._replace(before=other_levels(src, f, f.previous_date).now)
+    return mark_suppressed(public_view(table, f.threshold, previous=before, levels=levels))
+
+
+def other_levels(src: Source, f: Filters, when: date | None = None) -> Levels | None:
+    """The counts at one Stichtag (every Stichtag for None) at the levels other than the chosen one
+    (Stadtbezirke for a Stadtteil view and the reverse), with the parent of each district: readers see
+    both levels, so the public view protects them together. None for a municipality with one level."""
+    districts = src.reads.districts(f.municipality, None)
+    others = [level for level in districts["level"].dropna().unique() if level != f.level]
+    if not others:
+        return None
+    parents = districts.dropna(subset=["parent_id"])
+    counts = [src.reads.population(f.municipality, when, level) for level in others]
+    return Levels(
+        pd.concat(counts, ignore_index=True),
+        None,
+        dict(zip(parents["district_id"].astype(str), parents["parent_id"].astype(str), strict=True)),
+    )
 
 
 def city_row(src: Source, f: Filters) -> pd.Series | None:
@@ -100,7 +120,9 @@ def series(src: Source, f: Filters) -> pd.DataFrame:
     if not f.public:
         return changes(counts)
     key = ("public_series", f.municipality, f.level, f.threshold)
-    return src.memo(key, lambda: mark_suppressed(public_series(changes(counts), f.threshold)))
+    return src.memo(
+        key, lambda: mark_suppressed(public_series(changes(counts), f.threshold, other_levels(src, f)))
+    )
 
 
 def city_series(src: Source, f: Filters) -> pd.DataFrame:

@@ -306,6 +306,17 @@ COUNTS: tuple[str, ...] = (
 )
 
 
+class Levels(NamedTuple):
+    """The districts of the other levels, for `public_view`: ``now`` and ``before`` hold their counts
+    (``district_id`` and the count columns) at the Stichtag and at the previous one; ``parents`` maps
+    every district with an upper district to it. A parent's count is taken as the sum of its
+    children's where it equals that sum (counted from them, or published and consistent)."""
+
+    now: pd.DataFrame
+    before: pd.DataFrame | None
+    parents: dict[str, str]
+
+
 class PublicTable(NamedTuple):
     """``masked``: the table with hidden values missing (NA), dtypes kept. ``mask``: True where hidden
     (same index and columns). Unpack as ``masked, mask = public_view(...)``."""
@@ -326,7 +337,10 @@ class PublicTable(NamedTuple):
 
 
 def public_view(
-    table: pd.DataFrame, threshold: int | None = None, previous: pd.DataFrame | None = None
+    table: pd.DataFrame,
+    threshold: int | None = None,
+    previous: pd.DataFrame | None = None,
+    levels: Levels | None = None,
 ) -> PublicTable:
     """The Stadtteil table as the public may see it.
 
@@ -334,16 +348,19 @@ def public_view(
     indicator columns of `indicators.shares` (shares, ``…_deviation_pp``, ``…_lq``, ``…_rank``,
     ``…_change``, ``…_change_pp``); optionally the municipality row (``district_id`` missing), else
     the municipality totals are taken as published. previous: the same counts at the previous
-    Stichtag, if changes are shown (a change is hidden when either of its counts is).
+    Stichtag, if changes are shown (a change is hidden when either of its counts is). levels: the
+    districts of the other levels (Stadtbezirke for a Stadtteil table and the reverse) at the same
+    Stichtage, which readers see in another view: a Stadtbezirk = the sum of its Stadtteile, so both
+    are protected together (`Levels`).
     Never mutates its input.
     """
     threshold = default_threshold() if threshold is None else threshold
     mask = pd.DataFrame(False, index=table.index, columns=table.columns)
-    hidden_counts = _count_mask(table, threshold)
+    hidden_counts = _count_mask(table, threshold, levels.now if levels else None, levels)
     for column in hidden_counts.columns:
         mask[column] = hidden_counts[column]
     if previous is not None and "district_id" in previous and "district_id" in table:
-        before = _count_mask(previous, threshold)
+        before = _count_mask(previous, threshold, levels.before if levels else None, levels)
         before.index = previous["district_id"].to_numpy()
         for column in before.columns:
             hit = table["district_id"].map(before[column].to_dict()).fillna(False).astype(bool)
@@ -384,18 +401,39 @@ def _district_rows(table: pd.DataFrame) -> pd.Series:
     return table["district_id"].notna()
 
 
-def _count_mask(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """True for the count cells to hide, with the municipality total and the implicit cells modelled."""
+def _count_mask(
+    table: pd.DataFrame,
+    threshold: int,
+    context: pd.DataFrame | None = None,
+    levels: Levels | None = None,
+) -> pd.DataFrame:
+    """True for the count cells to hide, with the municipality total and the implicit cells modelled;
+    with `context` (the districts of the other levels), decided for all levels together."""
     counts = [c for c in COUNTS if c in table.columns]
     districts = _district_rows(table)
-    rows = table.loc[districts, counts].apply(pd.to_numeric).astype("Float64")
+    own = table.loc[districts]
+    ids = own["district_id"].astype(str).tolist() if "district_id" in own else [str(i) for i in own.index]
+    rows = own[counts].reset_index(drop=True)
+    label_of = dict(enumerate(table.index[districts]))
+    if context is not None and not context.empty:
+        extra = context.loc[~context["district_id"].astype(str).isin(ids)]
+        ids += extra["district_id"].astype(str).tolist()
+        rows = pd.concat([rows, extra.reindex(columns=counts)], ignore_index=True)
+        # one order for every level's call: the same cells are hidden whichever level asks
+        order = sorted(range(len(ids)), key=lambda i: ids[i])
+        label_of = {new: label_of[old] for new, old in enumerate(order) if old in label_of}
+        ids = [ids[i] for i in order]
+        rows = rows.iloc[order].reset_index(drop=True)
+    rows = rows.apply(pd.to_numeric).astype("Float64")
     rows = rows.to_numpy(dtype="float64", na_value=np.nan)
+    parents = {c: p for c, p in (levels.parents if levels else {}).items() if c in ids and p in ids}
+    top = [i for i, d in enumerate(ids) if d not in parents]
     total_rows = table.index[~districts]
     if len(total_rows):
         total = table.loc[total_rows[0], counts].apply(pd.to_numeric).to_numpy(dtype="float64")
         total = np.array([np.nan if pd.isna(v) else v for v in total], dtype=float)
     else:
-        total = rows.sum(axis=0) if len(rows) else np.full(len(counts), np.nan)
+        total = rows[top].sum(axis=0) if len(rows) else np.full(len(counts), np.nan)
     n = len(rows)
     values: dict[Hashable, float] = {}
     published: list[Hashable] = []
@@ -419,14 +457,23 @@ def _count_mask(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     if not any(is_sensitive(v, threshold) for v in values.values()):
         return mask  # no count (shown or implicit) below the threshold: nothing to protect
     columns = {c for _, c in values}
+    position = {d: i for i, d in enumerate(ids)}
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        children.setdefault(position[parent], []).append(position[child])
     for column in columns:
-        relations.append(Relation(("total", column), tuple((i, column) for i in range(n))))
+        relations.append(Relation(("total", column), tuple((i, column) for i in top)))
+        for parent, kids in children.items():
+            cells = tuple((i, column) for i in kids)
+            if abs(values[(parent, column)] - sum(values[c] for c in cells)) < 0.5:  # NaN: not modelled
+                relations.append(Relation((parent, column), cells))
     locked = [] if len(total_rows) else [("total", c) for c in counts]
     hidden = protect(values, relations, threshold, published, locked)
-    positions = dict(enumerate(table.index[districts]))
     for i, column in hidden:
-        label = total_rows[0] if i == "total" else positions[i]
-        mask.loc[label, column] = True
+        if i == "total":
+            mask.loc[total_rows[0], column] = True
+        elif i in label_of:
+            mask.loc[label_of[i], column] = True
     return mask
 
 
