@@ -73,17 +73,7 @@ def other_levels(src: Source, f: Filters, when: date | None = None) -> Levels | 
     """The counts at one Stichtag (every Stichtag for None) at the levels other than the chosen one
     (Stadtbezirke for a Stadtteil view and the reverse), with the parent of each district: readers see
     both levels, so the public view protects them together. None for a municipality with one level."""
-    districts = src.reads.districts(f.municipality, None)
-    others = [level for level in districts["level"].dropna().unique() if level != f.level]
-    if not others:
-        return None
-    parents = districts.dropna(subset=["parent_id"])
-    counts = [src.reads.population(f.municipality, when, level) for level in others]
-    return Levels(
-        pd.concat(counts, ignore_index=True),
-        None,
-        dict(zip(parents["district_id"].astype(str), parents["parent_id"].astype(str), strict=True)),
-    )
+    return Levels.read(src.reads, f.municipality, f.level, when)
 
 
 def city_row(src: Source, f: Filters) -> pd.Series | None:

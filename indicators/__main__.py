@@ -34,9 +34,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.store import Store, default_db_path
+from data.store import STADTTEIL, Store, default_db_path
 from indicators.allocations import MonthsUnavailable, allocation_table
-from indicators.disclosure import public_view
+from indicators.disclosure import Levels, public_view
 from indicators.occupancy import occupancy_table
 from indicators.shares import published_for, shares
 
@@ -152,7 +152,8 @@ def shares_table(
     published = published_for(store.published_totals(municipality), when)
     table = shares(counts, municipality_name=municipality, published=published)
     if public:
-        table = public_view(table, threshold).masked
+        levels = Levels.read(store, municipality, STADTTEIL, when)  # both levels, as on the pages
+        table = public_view(table, threshold, levels=levels).masked
     return table[SHARES_COLUMNS]
 
 

@@ -316,6 +316,22 @@ class Levels(NamedTuple):
     before: pd.DataFrame | None
     parents: dict[str, str]
 
+    @classmethod
+    def read(cls, reads, municipality: str, level: str, when=None) -> Levels | None:
+        """From the store's reads (`data.store.Store` or a wrapper): the counts at one Stichtag (every
+        Stichtag for None) of the levels other than `level`; None for a municipality with one level."""
+        districts = reads.districts(municipality, None)
+        others = [other for other in districts["level"].dropna().unique() if other != level]
+        if not others:
+            return None
+        parents = districts.dropna(subset=["parent_id"])
+        counts = [reads.population(municipality, when, other) for other in others]
+        return cls(
+            pd.concat(counts, ignore_index=True),
+            None,
+            dict(zip(parents["district_id"].astype(str), parents["parent_id"].astype(str), strict=True)),
+        )
+
 
 class PublicTable(NamedTuple):
     """``masked``: the table with hidden values missing (NA), dtypes kept. ``mask``: True where hidden
