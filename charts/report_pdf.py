@@ -1,0 +1,206 @@
+"""The Sitzungsbericht as a tagged PDF (PDF/UA-1) a city can attach to a Vorlage as it is.
+
+HTML and CSS paged media, laid out and tagged by WeasyPrint: headings H1/H2/H3, paragraphs, tables
+with header cells (the header row repeated on every page a table continues on), every chart an SVG
+figure with its alt text, document language de-DE, the title in the metadata and shown as window
+title. Header and footer ("Seite n von N") are marked as pagination artifacts afterwards, so a screen
+reader does not read them on every page. Fonts come from the system (DejaVu); nothing is fetched
+from anywhere: `OfflineFetcher` refuses every URL but data: and files inside the repository or the
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import mimetypes
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from charts.export import PRINT, render
+from charts.formatting import fmt_date
+from charts.report import REPORT_TITLE, Report, _untitled, alt_text
+
+REPO = Path(__file__).resolve().parents[1]
+STYLESHEET = Path(__file__).with_name("report_pdf.css")
+
+
+class RefusedURL(FatalURLFetchingError):
+    """A URL the report may not load: it stops the rendering instead of leaving a gap."""
+
+
+class OfflineFetcher(URLFetcher):
+    """Loads data: URLs and files inside the repository or the temporary folder, nothing else: no
+    request leaves the machine, whatever a logo path or an SVG asks for."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("data", "file"), fail_on_errors=True)
+        self.roots = (REPO, Path(tempfile.gettempdir()).resolve())
+
+    def fetch(self, url, headers=None):
+        parts = urlparse(url)
+        scheme = parts.scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file" and not parts.netloc:
+            path = Path(unquote(parts.path)).resolve()
+            if any(path.is_relative_to(root) for root in self.roots):
+                return super().fetch(url, headers)
+        raise RefusedURL(f"Der Bericht lädt nichts von außen: {url[:80]}")
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def report_html(report: Report) -> str:
+    """The whole report as one HTML document, every picture inline as a data: URI."""
+    title = f"{REPORT_TITLE}: {report.subtitle}"
+    logo = ""
+    if report.logo:
+        mime = mimetypes.guess_type(str(report.logo))[0] or "image/png"
+        logo = (
+            f'<img class="logo" src="{_data_uri(Path(report.logo).read_bytes(), mime)}" '
+            f'alt="{_e(report.publisher or "Logo")}">'
+        )
+    contents = [(f"grafik-{n}", chart.title) for n, chart in enumerate(report.charts, start=1)]
+    contents.append(("methodik", "Methodik und Hinweise"))
+    parts = [
+        f"""<!doctype html>
+<html lang="de-DE"><head><meta charset="utf-8"><title>{_e(title)}</title>
+<meta name="author" content="{_e(report.municipality)}">
+<meta name="description" content="Integrationsmonitor, {_e(report.municipality)}, Stichtag {
+            fmt_date(report.reference_date)
+        }">
+<meta name="keywords" content="Integrationsmonitor, Sitzungsbericht, Stadtteile">
+<meta name="generator" content="Integrationsmonitor">
+<meta name="dcterms.created" content="{report.created.isoformat(timespec="seconds")}">
+<style>{STYLESHEET.read_text(encoding="utf-8")}
+@page {{ @top-left {{ content: "{_css(f"{REPORT_TITLE} · {report.subtitle}")}" }}
+  @top-right {{ content: "{_css(report.created_text)}" }}
+  @bottom-left {{ content: "{_css(f"Integrationsmonitor · {report.municipality}")}" }} }}
+@page :first {{ @top-left {{ content: none }} @top-right {{ content: none }} }}</style>
+</head><body>
+<section class="title-page">{logo}
+<h1>{_e(REPORT_TITLE)}</h1>
+<p class="municipality">{_e(report.municipality)}</p>
+<p class="when">Stichtag {_e(fmt_date(report.reference_date))}</p>
+<p class="where">Stadtteile: {_e(report.where)}</p>
+<p class="created">{_e(report.created_text.capitalize())}</p>
+<p class="publisher">{_e(report.publisher or "Integrationsmonitor")}</p>
+</section>
+<nav class="contents" aria-label="Inhalt"><h2>Inhalt</h2><ul>""",
+        *(f'<li><a href="#{anchor}">{_e(text)}</a></li>' for anchor, text in contents),
+        "</ul></nav>",
+    ]
+    for number, chart in enumerate(report.charts, start=1):
+        svg = render(_untitled(chart.figure), "svg", PRINT, chart.notes)
+        table = chart.text_table()
+        head = "".join(f'<th scope="col">{_e(c)}</th>' for c in table.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+            for row in table.itertuples(index=False)
+        )
+        notes = "".join(f"<p>{_e(note)}</p>" for note in chart.notes)
+        parts.append(
+            f'<section class="chart"><div class="picture"><h2 id="grafik-{number}">{_e(chart.title)}</h2>'
+            f'<img src="{_data_uri(svg, "image/svg+xml")}" alt="{_e(alt_text(chart))}"></div>'
+            f'<div class="table-and-notes"><h3>Tabelle: {_e(chart.title)}</h3>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f'<div class="notes">{notes}</div></div></section>'
+        )
+    parts.append('<section class="method"><h2 id="methodik">Methodik und Hinweise</h2>')
+    parts += [f"<h3>{_e(heading)}</h3><p>{_e(text)}</p>" for heading, text in report.methodology]
+    parts.append("</section></body></html>")
+    return "\n".join(parts)
+
+
+def _css(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_pdf(report: Report) -> bytes:
+    """A4 landscape PDF/UA-1: title page, contents with page numbers, per chart the SVG with its whole
+    table (continued over pages with the header row repeated) and its notes, then the methodology;
+    header and footer with "Seite n von N" on every page."""
+    document = HTML(string=report_html(report), base_url=REPO.as_uri() + "/", url_fetcher=OfflineFetcher())
+    raw = document.write_pdf(
+        pdf_variant="pdf/ua-1",
+        pdf_identifier=False,
+        uncompressed_pdf=False,
+    )
+    return mark_pagination(raw)
+
+
+def mark_pagination(raw: bytes) -> bytes:
+    """WeasyPrint marks header and footer text (the page-margin boxes) with an MCID but leaves their
+    structure elements out of the tree: such text is neither tagged nor an artifact. Mark it as a
+    pagination artifact and drop it from the parent tree."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(raw)) as pdf:
+        pages = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
+        reached = _reached(pdf.Root.StructTreeRoot, pages)
+        parents = pdf.Root.StructTreeRoot.ParentTree.Nums
+        for n, page in enumerate(pdf.pages):
+            instructions = pikepdf.parse_content_stream(page)
+            changed = False
+            for i, (operands, operator) in enumerate(instructions):
+                if str(operator) != "BDC" or not isinstance(operands[1], pikepdf.Dictionary):
+                    continue
+                mcid = operands[1].get("/MCID")
+                if mcid is None or (n, int(mcid)) in reached:
+                    continue
+                properties = pikepdf.Dictionary(Type=pikepdf.Name.Pagination)
+                instructions[i] = pikepdf.ContentStreamInstruction(
+                    [pikepdf.Name.Artifact, properties], pikepdf.Operator("BDC")
+                )
+                for k in range(0, len(parents), 2):
+                    if int(parents[k]) == n and int(mcid) < len(parents[k + 1]):
+                        parents[k + 1][int(mcid)] = pikepdf.Object.parse(b"null")
+                changed = True
+            if changed:
+                page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+def _reached(root, pages: dict) -> set[tuple[int, int]]:
+    """(page, MCID) of every marked content the structure tree reaches from its root."""
+    import pikepdf
+
+    reached: set[tuple[int, int]] = set()
+    stack = [(root, None)]
+    while stack:
+        node, page = stack.pop()
+        if isinstance(node, int):
+            reached.add((page, int(node)))
+            continue
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if "/Pg" in node:
+            page = pages.get(node.Pg.objgen, page)
+        if node.get("/Type") == pikepdf.Name.MCR:
+            reached.add((page, int(node.MCID)))
+            continue
+        kids = node.get("/K")
+        if kids is not None:
+            stack += [(kid, page) for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])]
+    return reached
+
+
+def page_count(data: bytes) -> int:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
