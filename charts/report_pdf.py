@@ -72,8 +72,7 @@ def report_html(report: Report) -> str:
             f'<img class="logo" src="{_data_uri(Path(report.logo).read_bytes(), mime)}" '
             f'alt="{_e(report.publisher or "Logo")}">'
         )
-    contents = [(f"grafik-{n}", chart.title) for n, chart in enumerate(report.charts, start=1)]
-    contents.append(("methodik", "Methodik und Hinweise"))
+    contents = sections(report).items()
     parts = [
         f"""<!doctype html>
 <html lang="de-DE"><head><meta charset="utf-8"><title>{_e(title)}</title>
@@ -124,6 +123,13 @@ def report_html(report: Report) -> str:
     return "\n".join(parts)
 
 
+def sections(report: Report) -> dict[str, str]:
+    """Anchor → heading of every section the contents list."""
+    out = {f"grafik-{n}": chart.title for n, chart in enumerate(report.charts, start=1)}
+    out["methodik"] = "Methodik und Hinweise"
+    return out
+
+
 def _css(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -138,16 +144,23 @@ def to_pdf(report: Report) -> bytes:
         pdf_identifier=False,
         uncompressed_pdf=False,
     )
-    return mark_pagination(raw)
+    return finish_tags(raw, sections(report))
 
 
-def mark_pagination(raw: bytes) -> bytes:
-    """WeasyPrint marks header and footer text (the page-margin boxes) with an MCID but leaves their
-    structure elements out of the tree: such text is neither tagged nor an artifact. Mark it as a
-    pagination artifact and drop it from the parent tree."""
+def finish_tags(raw: bytes, sections: dict[str, str]) -> bytes:
+    """Two things WeasyPrint leaves short of PDF/UA-1. It marks header and footer text (the page-margin
+    boxes) with an MCID but leaves their structure elements out of the tree, so that text is neither
+    tagged nor an artifact: mark it as a pagination artifact and drop it from the parent tree. And a
+    link's description (/Contents) is its anchor name: write the section it leads to (`sections`:
+    anchor → heading)."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(raw)) as pdf:
+        for page in pdf.pages:
+            for annotation in page.obj.get("/Annots") or []:
+                heading = sections.get(str(annotation.get("/Dest", "")))
+                if heading is not None:
+                    annotation.Contents = pikepdf.String(f"Zum Abschnitt „{heading}“")
         pages = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
         reached = _reached(pdf.Root.StructTreeRoot, pages)
         parents = pdf.Root.StructTreeRoot.ParentTree.Nums

@@ -118,8 +118,8 @@ def tagging_problems(path: Path, alt_texts: list[str], lang: str = "de-DE") -> l
         with pdf.open_metadata() as meta:
             xmp_title = meta.get("dc:title", "")
             ua_part = meta.get("pdfuaid:part", "")
-        if not (title or xmp_title):
-            problems.append("kein Titel in /Info oder XMP dc:title")
+        if not (title and xmp_title):
+            problems.append("Titel fehlt in /Info oder in XMP dc:title")
         if str(ua_part) != "1":
             problems.append(f"XMP pdfuaid:part ist {ua_part!r}, nicht 1")
         prefs = root.get("/ViewerPreferences")
@@ -137,6 +137,15 @@ def tagging_problems(path: Path, alt_texts: list[str], lang: str = "de-DE") -> l
             problems.append(f"Figure-/Alt der Grafiken {alts} statt {alt_texts}")
         problems += untagged_text(pdf, reached)
         for number, page in enumerate(pdf.pages, start=1):
+            annotations = page.obj.get("/Annots") or []
+            if annotations and page.obj.get("/Tabs") != pikepdf.Name.S:
+                problems.append(f"Seite {number}: Annotationen, aber /Tabs nicht /S")
+            for annotation in annotations:
+                described = str(annotation.get("/Contents", ""))
+                if not described or described == str(annotation.get("/Dest", "")):
+                    problems.append(f"Seite {number}: Link ohne Beschreibung (/Contents {described!r})")
+                if "/StructParent" not in annotation:
+                    problems.append(f"Seite {number}: Annotation nicht im Strukturbaum")
             for name, font in page.Resources.get("/Font", {}).items():
                 descendants = font.get("/DescendantFonts")
                 descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
