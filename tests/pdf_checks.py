@@ -59,6 +59,8 @@ def structure(pdf: pikepdf.Pdf) -> tuple[Counter, list[str], set[tuple[int, int]
             kinds[tag] += 1
             if tag == "Figure":
                 alts.append(str(node.get("/Alt", "")))
+            if tag == "Table" and not _has_header_row(node):
+                problems.append(f"Tabelle auf Seite {None if page is None else page + 1} ohne Kopfzeile (TH)")
         kids = node.get("/K")
         if kids is None:
             return
@@ -70,6 +72,16 @@ def structure(pdf: pikepdf.Pdf) -> tuple[Counter, list[str], set[tuple[int, int]
         return kinds, alts, reached, ["kein /StructTreeRoot"]
     walk(root, None)
     return kinds, alts, reached, problems
+
+
+def _has_header_row(table: pikepdf.Dictionary) -> bool:
+    """The table's first row (in a THead, or the first TR) holds TH cells."""
+    kids = [k for k in table.get("/K", []) if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+    while kids and str(kids[0].S) in ("/THead", "/TBody"):
+        kids = [k for k in kids[0].get("/K", []) if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+    if not kids or str(kids[0].S) != "/TR":
+        return False
+    return any(isinstance(c, pikepdf.Dictionary) and str(c.get("/S")) == "/TH" for c in kids[0].K)
 
 
 def untagged_text(pdf: pikepdf.Pdf, reached: set[tuple[int, int]]) -> list[str]:
