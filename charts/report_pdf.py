@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import pikepdf
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
@@ -152,9 +153,8 @@ def finish_tags(raw: bytes, sections: dict[str, str]) -> bytes:
     boxes) with an MCID but leaves their structure elements out of the tree, so that text is neither
     tagged nor an artifact: mark it as a pagination artifact and drop it from the parent tree. And a
     link's description (/Contents) is its anchor name: write the section it leads to (`sections`:
-    anchor → heading)."""
-    import pikepdf
-
+    anchor → heading). Besides, it builds the structure page by page: a section or table that runs
+    on over pages is joined into one element here (`_join_fragments`)."""
     with pikepdf.open(io.BytesIO(raw)) as pdf:
         for page in pdf.pages:
             for annotation in page.obj.get("/Annots") or []:
@@ -162,8 +162,9 @@ def finish_tags(raw: bytes, sections: dict[str, str]) -> bytes:
                 if heading is not None:
                     annotation.Contents = pikepdf.String(f"Zum Abschnitt „{heading}“")
         pages = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
-        reached = _reached(pdf.Root.StructTreeRoot, pages)
         parents = pdf.Root.StructTreeRoot.ParentTree.Nums
+        _join_fragments(pdf.Root.StructTreeRoot.K[0], pages, parents)
+        reached = _reached(pdf.Root.StructTreeRoot, pages)
         for n, page in enumerate(pdf.pages):
             instructions = pikepdf.parse_content_stream(page)
             changed = False
@@ -188,10 +189,105 @@ def finish_tags(raw: bytes, sections: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
+#: structure types whose fragments on consecutive pages are one HTML element (paragraphs and rows do
+#: not break over pages: report_pdf.css)
+JOINED = ("/Sect", "/Div", "/Table", "/TBody")
+
+
+def _page(node, pages: dict) -> int:
+    return pages.get(node.Pg.objgen, -1) if "/Pg" in node else -1
+
+
+def _is_marker(node) -> bool:
+    """The empty `::before` box report_pdf.css puts first in every section and in the divs of a
+    chart: a fragment that starts with it is the start of its element, not a continuation."""
+    return (
+        isinstance(node, pikepdf.Dictionary)
+        and node.get("/S") == pikepdf.Name.NonStruct
+        and not node.get("/K")
+    )
+
+
+def _join_fragments(node, pages: dict, parents) -> None:
+    """Join the fragments WeasyPrint writes per page back into one element: a Sect, Div, Table or TBody
+    on page n + 1 continues its namesake at the end of page n unless it starts with a marker. A
+    table's repeated header rows are dropped from the tree (their text becomes an artifact) and its
+    cells point to the first header row."""
+    kids = node.get("/K")
+    if not isinstance(kids, pikepdf.Array):
+        return
+    if node.get("/S") == pikepdf.Name.Table:
+        _drop_repeated_heads(node, kids)
+    i = 0
+    while i + 1 < len(kids):
+        first, then = kids[i], kids[i + 1]
+        if (
+            isinstance(first, pikepdf.Dictionary)
+            and isinstance(then, pikepdf.Dictionary)
+            and first.get("/S") in JOINED
+            and then.get("/S") == first.get("/S")
+            and _page(then, pages) > _page(first, pages)
+            and not (then.get("/K") and _is_marker(then.K[0]))
+        ):
+            for kid in then.K:
+                if isinstance(kid, int):
+                    kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=then.Pg, MCID=kid)
+                elif "/S" in kid:
+                    kid.P = first
+                first.K.append(kid)
+            _repoint(parents, then, first)
+            del kids[i + 1]
+        else:
+            i += 1
+    for kid in list(kids):
+        if _is_marker(kid):
+            kids.remove(kid)
+        elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            _join_fragments(kid, pages, parents)
+
+
+def _drop_repeated_heads(table, kids) -> None:
+    heads = [k for k in kids if isinstance(k, pikepdf.Dictionary) and k.get("/S") == pikepdf.Name.THead]
+    renamed = {}
+    for head in heads[1:]:
+        renamed |= dict(zip(_header_ids(head), _header_ids(heads[0]), strict=False))
+        kids.remove(head)
+    if not renamed:
+        return
+    stack = list(kids)
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary) or "/S" not in node:
+            continue
+        attributes = node.get("/A")
+        if isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
+            attributes.Headers = pikepdf.Array([renamed.get(str(h), h) for h in attributes.Headers])
+        stack += list(node.get("/K") or [])
+
+
+def _header_ids(node) -> list[str]:
+    """IDs of the TH cells under node, in order."""
+    if not isinstance(node, pikepdf.Dictionary) or "/S" not in node:
+        return []
+    if node.S == pikepdf.Name.TH:
+        return [str(node.ID)] if "/ID" in node else []
+    return [i for kid in node.get("/K") or [] for i in _header_ids(kid)]
+
+
+def _repoint(parents, old, new) -> None:
+    """Parent-tree entries that name `old` name `new`."""
+    for k in range(1, len(parents), 2):
+        value = parents[k]
+        if isinstance(value, pikepdf.Array):
+            for j, ref in enumerate(value):
+                if isinstance(ref, pikepdf.Dictionary) and ref.objgen == old.objgen:
+                    value[j] = new
+        elif isinstance(value, pikepdf.Dictionary) and value.objgen == old.objgen:
+            parents[k] = new
+
+
 def _reached(root, pages: dict) -> set[tuple[int, int]]:
     """(page, MCID) of every marked content the structure tree reaches from its root."""
-    import pikepdf
-
     reached: set[tuple[int, int]] = set()
     stack = [(root, None)]
     while stack:
@@ -213,7 +309,5 @@ def _reached(root, pages: dict) -> set[tuple[int, int]]:
 
 
 def page_count(data: bytes) -> int:
-    import pikepdf
-
     with pikepdf.open(io.BytesIO(data)) as pdf:
         return len(pdf.pages)

@@ -23,20 +23,21 @@ TEXT_OPERATORS = {"Tj", "TJ", "'", '"'}
 
 def structure(pdf: pikepdf.Pdf) -> tuple[Counter, list[str], set[tuple[int, int]], list[str]]:
     """(count of each structure type, /Alt of each Figure in reading order, the (page, MCID) pairs the
-    tree reaches, problems found on the way) — walking /K from the StructTreeRoot."""
+    tree reaches, problems found on the way) — walking /K from the StructTreeRoot. On the way: every
+    element's /P is the element that holds it, the parent tree names the element that holds each
+    MCID, every cell's /Headers names a TH of the document."""
     pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages)}
     kinds: Counter = Counter()
     alts: list[str] = []
-    reached: set[tuple[int, int]] = set()
+    holders: dict[tuple[int, int], tuple[int, int]] = {}
     problems: list[str] = []
     seen: set[tuple[int, int]] = set()
+    header_ids: set[str] = set()
+    cell_headers: list[str] = []
 
-    def walk(node, page: int | None) -> None:
+    def walk(node, page: int | None, holder) -> None:
         if isinstance(node, int):
-            if page is None:
-                problems.append("MCID ohne Seite im Strukturbaum")
-            else:
-                reached.add((page, int(node)))
+            holders[(page, int(node))] = holder.objgen
             return
         if not isinstance(node, pikepdf.Dictionary):
             return
@@ -48,30 +49,51 @@ def structure(pdf: pikepdf.Pdf) -> tuple[Counter, list[str], set[tuple[int, int]
             page = pages.get(node.Pg.objgen, page)
         kind = str(node.get("/Type", ""))
         if kind == "/MCR":
-            if "/Pg" in node:
-                page = pages.get(node.Pg.objgen)
-            reached.add((page, int(node.MCID)))
+            holders[(page, int(node.MCID))] = holder.objgen
             return
         if kind == "/OBJR":
             return
         if "/S" in node:
             tag = str(node.S)[1:]
             kinds[tag] += 1
+            if holder is not None and node.get("/P") is not None and node.P.objgen != holder.objgen:
+                problems.append(f"{tag} auf Seite {page}: /P ist nicht das Element, das es hält")
             if tag == "Figure":
                 alts.append(str(node.get("/Alt", "")))
             if tag == "Table" and not _has_header_row(node):
                 problems.append(f"Tabelle auf Seite {None if page is None else page + 1} ohne Kopfzeile (TH)")
+            if tag == "TH" and "/ID" in node:
+                header_ids.add(str(node.ID))
+            attributes = node.get("/A")
+            if tag == "TD" and isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
+                cell_headers.extend(str(h) for h in attributes.Headers)
+            holder = node
         kids = node.get("/K")
         if kids is None:
             return
         for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-            walk(kid, page)
+            walk(kid, page, holder)
 
     root = pdf.Root.get("/StructTreeRoot")
     if root is None:
-        return kinds, alts, reached, ["kein /StructTreeRoot"]
-    walk(root, None)
-    return kinds, alts, reached, problems
+        return kinds, alts, set(), ["kein /StructTreeRoot"]
+    walk(root, None, None)
+    if None in {page for page, _ in holders}:
+        problems.append("MCID ohne Seite im Strukturbaum")
+    if unknown := sorted(set(cell_headers) - header_ids):
+        problems.append(f"/Headers nennen TH, die es nicht gibt: {unknown[:5]}")
+    nums = root.ParentTree.get("/Nums", [])
+    wrong = 0
+    for k in range(0, len(nums), 2):
+        page, value = int(nums[k]), nums[k + 1]
+        if isinstance(value, pikepdf.Array):
+            for mcid, ref in enumerate(value):
+                held = holders.get((page, mcid))
+                if held is not None and (not isinstance(ref, pikepdf.Dictionary) or ref.objgen != held):
+                    wrong += 1
+    if wrong:
+        problems.append(f"{wrong} MCIDs, für die der ParentTree ein anderes Element nennt")
+    return kinds, alts, set(holders), problems
 
 
 def _has_header_row(table: pikepdf.Dictionary) -> bool:
