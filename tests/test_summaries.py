@@ -178,3 +178,17 @@ def test_the_karte_shows_the_summary_under_the_chart_before_the_notes(town, monk
     summary = main[chart + 1]
     assert summary.type == "markdown" and "am höchsten in Oberdorf" in summary.value
     assert kinds[chart + 2] == "caption", "the notes follow the summary"
+
+
+def test_names_in_a_summary_are_shown_as_written():
+    """A name from a file like `[x](http://…)` is never a link in the summary under a chart."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from pages.components.setup import chart_summary
+
+        chart_summary(["Am höchsten in [Nord](http://example.org) (12,0 %).", "Stadt: 10,0 %."])
+
+    at = AppTest.from_function(page).run()
+    (text,) = [m.value for m in at.markdown]
+    assert text == "Am höchsten in \\[Nord\\](http://example.org) (12,0 %). Stadt: 10,0 %."
