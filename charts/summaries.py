@@ -10,6 +10,7 @@ them, with a no-break space before the unit.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -133,6 +134,13 @@ def _level_text(value: float, unit: str) -> str:
     return fmt_number(value, 1) if unit == "Index" else fmt_int(value)
 
 
+def as_shown(value: float, unit: str = "%") -> float:
+    """The value as the sentence prints it (one decimal for shares and indices, none for counts,
+    half up), so a change agrees with the two numbers beside it: 10,6 % → 16,8 % is +6,2 Pp."""
+    places = Decimal(1) if unit not in ("%", "Index") else Decimal("0.1")
+    return float(Decimal(repr(float(value))).quantize(places, rounding=ROUND_HALF_UP))
+
+
 def _change_text(change: float, unit: str) -> str:
     if unit == "%":
         return _nb(fmt_pp(change))
@@ -191,7 +199,7 @@ def _line_sentence(
     where = f"{municipality} insgesamt" if name == municipality else name
     if start == end:
         return f"{label} in {where}: nur am {fmt_date(end)} ausgewiesen ({_level_text(after, unit)})."
-    change = _change_text(after - before, unit)
+    change = _change_text(as_shown(after, unit) - as_shown(before, unit), unit)
     moved = "gleich geblieben" if change.lstrip("±").startswith("0") or change.startswith("±") else (
         "gestiegen" if after > before else "gesunken"
     )  # fmt: skip
@@ -373,7 +381,7 @@ def _rate_over_time(
     sentences = [now.format(date=fmt_date(dates[last]), part=fmt_int(parts[last]), whole=fmt_int(wholes[last]),
                             rate=_nb(fmt_pct(share[last])))]  # fmt: skip
     if first != last:
-        change = _nb(fmt_pp(share[last] - share[first]))
+        change = _nb(fmt_pp(as_shown(share[last]) - as_shown(share[first])))
         sentences.append(
             then.format(date=fmt_date(dates[first]), rate=_nb(fmt_pct(share[first])), change=change)
         )

@@ -192,3 +192,13 @@ def test_names_in_a_summary_are_shown_as_written():
     at = AppTest.from_function(page).run()
     (text,) = [m.value for m in at.markdown]
     assert text == "Am höchsten in \\[Nord\\](http://example.org) (12,0 %). Stadt: 10,0 %."
+
+
+def test_a_change_agrees_with_the_two_values_printed_beside_it():
+    """10,61… % → 16,76… % is printed as 10,6 % and 16,8 %: the change says +6,2 Pp., not the +6,1 of
+    the unrounded values, which a reader would take for a mistake."""
+    table = pd.DataFrame({"Stichtag": pd.to_datetime(["2010-12-31", "2024-12-31"]),
+                          "Stadt (%)": [10.613838, 16.761713]})  # fmt: skip
+    hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
+    text = _text(series_summary(table, hidden, "Ausländeranteil", "Stadt"))
+    assert "von 10,6 % auf 16,8 % gestiegen (+6,2 Pp.)" in text
