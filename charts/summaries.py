@@ -110,10 +110,10 @@ def ranking_summary(
             )
         elif not math.isnan(value) and not math.isnan(city):
             relation = (
-                "genau auf dem Wert" if text(value) == text(city)
-                else "über dem Wert" if value > city else "unter dem Wert"
+                "gleichauf mit" if text(value) == text(city)
+                else "über dem Wert von" if value > city else "unter dem Wert von"
             )  # fmt: skip
-            sentences.append(f"{place} liegt mit {text(value)} {relation} von {municipality} insgesamt.")
+            sentences.append(f"{place} liegt mit {text(value)} {relation} {municipality} insgesamt.")
     return _ending(sentences, bool(secret), _hidden_sentence(secret, level))
 
 
