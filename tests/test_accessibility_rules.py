@@ -57,3 +57,15 @@ def test_statement_is_a_template_completed_from_the_secrets():
     assert "Stadt Musterstadt" in filled and "mailto:barrierefrei@musterstadt.de" in filled
     for section in ("Stand der Vereinbarkeit", "Nicht barrierefreie Inhalte", "Durchsetzungsverfahren"):
         assert f"## {section}" in filled
+
+
+def test_chart_summaries_are_body_text_with_contrast():
+    """The summary under a chart is plain Markdown in the theme's text colour (not a caption at 60 %
+    opacity; tests/test_summaries.py checks the element): it must reach 4.5:1 on the page and on the
+    sidebar grey."""
+    import tomllib
+    from pathlib import Path
+
+    theme = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())["theme"]
+    for background in (theme["backgroundColor"], theme["secondaryBackgroundColor"]):
+        assert contrast_ratio(theme["textColor"], background) >= 7.0, background  # even AAA

@@ -209,6 +209,13 @@ def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
     return True
 
 
+def chart_summary(sentences: list[str]) -> None:
+    """What the chart shows in plain words, directly under it, as one paragraph in the body text
+    colour (names come from files: escaped, never Markdown)."""
+    if sentences:
+        st.markdown(markdown_safe(" ".join(sentences)))
+
+
 def chart_table(view: ChartView, key: str) -> None:
     """The numbers of a chart as a real HTML table under it, folded in an expander that a keyboard
     opens (Enter/Space): screen readers and people who cannot hover reach every value."""
@@ -272,6 +279,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
                 st.caption(markdown_safe(view.withheld))
                 continue
             st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-{view.title}")
+            chart_summary(view.summary)
             for note in view.notes:
                 st.caption(markdown_safe(note))
             if (view.figure.layout.meta or {}).get("excerpt"):  # the chart shows a part: all of it here
@@ -315,6 +323,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
     )
     view = replace(views[index], figure=fit_to_screen(views[index].figure))
     st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-presented")
+    chart_summary(view.summary[:1])  # on the beamer the first sentence only: the chart speaks
     for note in view.notes:
         st.caption(markdown_safe(note))
     chart_table(view, key=f"{key}-presented-{view.key}")
