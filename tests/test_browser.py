@@ -196,6 +196,43 @@ def test_presentation_mode_is_large_and_clean(server, browser, requests_seen, wi
     page.close()
 
 
+def test_the_chart_frame_speaks_german(server, browser, requests_seen):
+    """plotly.js's modebar, its tooltips and aria-labels, and its number and date formats in German from
+    the locale the app ships (charts/plotly_locale.py), without loading anything from outside."""
+    from charts.plotly_locale import DICTIONARY
+    from charts.statement import statement
+
+    page = _open(browser, requests_seen, f"{server}/zeitreihen")
+    _settle(page, chart=True)
+    page.get_by_text("Absolute Zahlen").click()  # population counts: an axis in the thousands
+    page.locator(".gtitle", has_text="Einwohner:innen").wait_for(timeout=30_000)
+    _settle(page, chart=True)
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    buttons = chart.locator(".modebar-btn")
+    titles = [buttons.nth(i).get_attribute("data-title") for i in range(buttons.count())]
+    labels = [buttons.nth(i).get_attribute("aria-label") for i in range(buttons.count())]
+    png = chart.locator('.modebar-btn[data-title="Grafik als PNG herunterladen"]')
+    png.hover()
+    tooltip = png.evaluate("el => getComputedStyle(el, '::after').content")
+    ticks = chart.locator(".ytick text").all_text_contents()
+    formats = chart.evaluate(
+        """gd => { const d3 = gd._fullLayout._d3locale, day = new Date(2024, 2, 5);
+            return [d3.timeFormat('%-d. %B %Y')(day), d3.timeFormat('%a %b')(day),
+                    d3.numberFormat(',.1f')(12345.67)]; }"""
+    )
+    page.close()
+    assert tooltip.strip('"') == "Grafik als PNG herunterladen", tooltip
+    assert {"Verschieben", "Achsen zurücksetzen", "Automatisch skalieren"} <= set(titles), titles
+    assert labels == titles, labels  # what a screen reader announces for each button
+    streamlit_own = {"Fullscreen"}  # Streamlit's button: English, named in the Erklärung
+    assert set(titles) - streamlit_own <= set(DICTIONARY.values()), titles
+    assert all(f"„{text}“" in statement({}) for text in streamlit_own)
+    assert any(re.fullmatch(r"\d{1,3}(\.\d{3})+", t) for t in ticks), ticks  # 10.000, not 10,000
+    assert not any(re.search(r"\d,\d{3}\b", t) for t in ticks), ticks
+    assert formats == ["5. März 2024", "Di Mär", "12.345,7"], formats
+
+
 def test_editor_uploads_a_register_extract_file(server, browser, requests_seen):
     page = _open(browser, requests_seen, f"{server}/daten_laden")
     page.get_by_label("Benutzername").fill(EDITOR)

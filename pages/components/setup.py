@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import settings
+from charts.plotly_locale import PLOTLY_LOCALE_CONFIG
 from charts.sentences import markdown_safe
 from charts.texts import APP_TITLE, PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
 from charts.view import ChartView, Filters, Source
@@ -25,13 +26,15 @@ from pages.components.downloads import chart_downloads
 log = logging.getLogger("integrationsmonitor")
 POPULATION = "Einwohnerzahlen"
 
-# plotly.js fetches its world base map from here instead of a CDN (see static/README.md). Charts are
-# shown with theme=None: Streamlit's theme would grey the axis text (3.7:1 on white); without it the
+# plotly.js fetches its world base map from here instead of a CDN (see static/README.md) and speaks
+# German from the definition shipped in charts/plotly_locale.py (modebar, hints, month names). Charts
+# are shown with theme=None: Streamlit's theme would grey the axis text (3.7:1 on white); without it the
 # screen shows the figure as built, as the PNG/SVG exports and the Sitzungsbericht do.
 PLOTLY_CONFIG = {
     "topojsonURL": "app/static/",
     "displaylogo": False,
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    **PLOTLY_LOCALE_CONFIG,
 }
 
 BEAMER_HEIGHT = 580  # 768 px minus the step buttons, the page margin and one note
