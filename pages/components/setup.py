@@ -37,13 +37,20 @@ PLOTLY_CONFIG = {
     **PLOTLY_LOCALE_CONFIG,
 }
 
-BEAMER_HEIGHT = 580  # 768 px minus the step buttons, the page margin and one note
+# The presented chart's height on a 1024×768 beamer (measured in Chromium, tests/test_browser.py):
+# 16 px page margin, 40 px "Einstellungen dieser Seite", 40 px step buttons and the gaps put the chart
+# at 128 px; below it the first summary sentence (two lines at 1024 px) and a one-line note must fit.
+BEAMER_HEIGHT = 520
 
+# Presentation mode: no sidebar, header or toolbar; the invisible elements at the top of the page (the
+# frame's CSS and script, this CSS, the hidden h1) take no gap of 1rem each, so the chart moves up.
 PRESENTATION_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"], footer { display: none !important; }
 .block-container { padding-top: 1rem !important; max-width: 100% !important; }
+.block-container > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(style, .visually-hidden) {
+    margin-bottom: -1rem; }
 </style>
 """
 
@@ -197,8 +204,15 @@ def _run_router_first() -> None:
 
 def fit_to_screen(figure: go.Figure) -> go.Figure:
     """The presented chart no taller than a 1024×768 beamer shows below the step buttons (the server
-    cannot see the screen: this is the smallest one a council room has); a tall ranking is squeezed."""
-    return go.Figure(figure).update_layout(height=min(figure.layout.height or BEAMER_HEIGHT, BEAMER_HEIGHT))
+    cannot see the screen: this is the smallest one a council room has). A tall ranking is squeezed,
+    and the names on its axis get smaller by the same ratio (at least 12 px), so plotly.js still
+    writes every name instead of every second one."""
+    height = figure.layout.height or BEAMER_HEIGHT
+    fitted = go.Figure(figure).update_layout(height=min(height, BEAMER_HEIGHT))
+    if height > BEAMER_HEIGHT and any(getattr(t, "orientation", None) == "h" for t in figure.data):
+        size = fitted.layout.yaxis.tickfont.size or fitted.layout.font.size or 13
+        fitted.update_yaxes(tickfont_size=max(12, int(size * BEAMER_HEIGHT / height)))
+    return fitted
 
 
 def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
