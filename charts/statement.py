@@ -29,7 +29,9 @@ KNOWN_LIMITS = [
     "Sätzen (je nach Grafik höchster und niedrigster Wert, Entwicklung über die Zeit, Vergleich mit der "
     "ganzen Kommune; im Präsentationsmodus der erste Satz); darunter ihre Zahlen als Tabelle („Tabelle "
     "zur Grafik: …“, mit der Tastatur aufklappbar; lange Tabellen zeigen auf der Seite die ersten 60 "
-    "Zeilen) und zum Herunterladen als CSV- und Excel-Datei mit allen Zeilen.",
+    "Zeilen; zeigt eine Rangliste auf dem Smartphone nur einen Ausschnitt, stehen alle Gebiete darunter "
+    "in einer Datentabelle mit dem Sprunglink „Tabelle überspringen“) und zum "
+    "Herunterladen als CSV- und Excel-Datei mit allen Zeilen.",
     "Die Hinweise beim Überfahren einer Grafik (Hover) erscheinen nur mit der Maus; dieselben Werte "
     "stehen in der Tabelle zur Grafik.",
     "Die Farbklassen der Karten unterscheiden sich untereinander und von den weißen Grenzlinien und "
