@@ -1,4 +1,5 @@
-"""N `streamlit run app.py` processes behind nginx on 127.0.0.1, all reading one versioned database.
+"""N `streamlit run serve.py` processes (as deploy/start.sh starts them) behind nginx on 127.0.0.1,
+all reading one versioned database.
 
 The template `benchmarks/nginx.conf.template` is the deployable part; this module fills it in for a
 temporary prefix and starts nginx unprivileged in the foreground (`nginx -p PREFIX -c nginx.conf`).
@@ -49,7 +50,9 @@ class Cluster:
             self.workdir.mkdir(parents=True, exist_ok=True)
             for i in range(self.processes):
                 self.servers.append(
-                    self._stack.enter_context(Server(self.db, self.workdir / f"streamlit-{i}.log"))
+                    self._stack.enter_context(
+                        Server(self.db, self.workdir / f"streamlit-{i}.log", script="serve.py")
+                    )
                 )
             for server in self.servers:
                 server.wait_healthy()

@@ -2,14 +2,18 @@
 
 The file is written as a statistics portal publishes it (title lines, `;`, keys with leading zeros,
 indented names, counts padded and with spaces as thousands separators, the signs `.` `-` `x`, a footer)
-just under the upload limit. `data.parsing.read_table` runs in a fresh process, so the peak resident
-memory (ru_maxrss of the child) is the reader's own plus the interpreter with pandas; the baseline
-(interpreter and imports only) is measured the same way and printed beside it.
+just under the upload limit. `data.parsing.read_table`, then the whole `import_population` (read,
+check every row and Stichtag, write to a new database) run each in a fresh process, so the peak
+resident memory (ru_maxrss of the child) is their own plus the interpreter with pandas; the baseline
+(interpreter and imports only) is measured the same way and printed beside it. The child's CPU
+seconds are printed beside its wall time: on shared cores the wall time follows the load average
+(printed at the end), the CPU time much less.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +30,8 @@ started = time.perf_counter()
 frame = read_table({path!r}, known=KNOWN_HEADERS)
 print(len(frame), len(frame.attrs["warnings"]), time.perf_counter() - started)
 import resource
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 """
 IMPORT = """
 import time, tempfile
@@ -37,7 +42,8 @@ with tempfile.TemporaryDirectory() as work:
     report = import_population({path!r}, Path(work) / "b.duckdb", "Großstadt")
 print(report.rows, len(report.warnings), time.perf_counter() - started)
 import resource
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 """
 BASELINE = "import resource, data.parsing, data.population\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
 
@@ -78,7 +84,8 @@ def published_csv(path: Path, megabytes: float, seed: int = 5, chunk: int = 50_0
 
 
 def _run(code: str) -> tuple[list[str], float]:
-    """Output lines and wall seconds of `code` in a fresh interpreter (its last line: peak resident MB)."""
+    """Output words and wall seconds of `code` in a fresh interpreter (measured ones end with the
+    process's CPU seconds and its peak resident MB)."""
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return out.split(), time.perf_counter() - started
@@ -92,17 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(work) / "veroeffentlicht.csv"
         size = published_csv(path, args.mb)
         (base_mb,), _ = _run(BASELINE)
-        (rows, warnings, seconds, peak_mb), wall = _run(READ.format(path=str(path)))
+        (rows, warnings, seconds, cpu, peak_mb), wall = _run(READ.format(path=str(path)))
         print(
             f"| read_table, published CSV | {size / 1024 / 1024:.1f} MB, {int(rows)} rows, {warnings} warnings "
-            f"| {float(seconds):.1f} s (process {wall:.1f} s) | peak {float(peak_mb):.0f} MB "
+            f"| {float(seconds):.1f} s (process {wall:.1f} s, CPU {float(cpu):.1f} s) | peak {float(peak_mb):.0f} MB "
             f"(interpreter + imports {float(base_mb):.0f} MB) |"
         )
-        (rows, warnings, seconds, peak_mb), wall = _run(IMPORT.format(path=str(path)))
+        (rows, warnings, seconds, cpu, peak_mb), wall = _run(IMPORT.format(path=str(path)))
         print(
             f"| import_population (check, all Stichtage, write) | {size / 1024 / 1024:.1f} MB, {int(rows)} rows, "
-            f"{warnings} warnings | {float(seconds):.1f} s (process {wall:.1f} s) | peak {float(peak_mb):.0f} MB |"
+            f"{warnings} warnings | {float(seconds):.1f} s (process {wall:.1f} s, CPU {float(cpu):.1f} s) "
+            f"| peak {float(peak_mb):.0f} MB |"
         )
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 

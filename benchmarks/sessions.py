@@ -59,10 +59,11 @@ def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout_s: float =
 
 
 class Server:
-    """`streamlit run app.py` on 127.0.0.1 with INTEGRATIONSMONITOR_DB=db; a context manager."""
+    """`streamlit run app.py` (or `script`, e.g. serve.py as deployed) on 127.0.0.1 with
+    INTEGRATIONSMONITOR_DB=db; a context manager."""
 
-    def __init__(self, db: Path, log: Path):
-        self.db, self.log_path = db, log
+    def __init__(self, db: Path, log: Path, script: str = "app.py"):
+        self.db, self.log_path, self.script = db, log, script
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -73,7 +74,7 @@ class Server:
         env = {**os.environ, "INTEGRATIONSMONITOR_DB": str(self.db)}
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+            [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
              "--server.headless", "true", "--server.address", HOST, "--browser.gatherUsageStats", "false"],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -47,6 +47,7 @@ from charts.sentences import (
     profile_sentences,
     residence_of,
 )
+from charts.summaries import age_summary, mix_summary, ranking_summary, series_summary
 from charts.tables import german_headers
 from charts.texts import no_geometry_note, source_line
 from charts.view import ChartView, Filters, Source
@@ -127,7 +128,8 @@ def _share_map(
         notes.append(hidden_note(hidden_names, f.level))
     data, hidden = _district_table(table, city, values["district_id"], key, f.level)
     notes += published_note(city, f) + notes_for(hidden, f.threshold)
-    return ChartView(f"karte-{key}", title, figure, data, notes, source, hidden)
+    summary = ranking_summary(data, hidden, key, f.level, f.municipality, with_city=city is not None)
+    return ChartView(f"karte-{key}", title, figure, data, notes, source, hidden, summary=summary)
 
 
 def published_note(city: pd.Series | None, f: Filters) -> list[str]:
@@ -217,7 +219,9 @@ def _series_view(
     data = data.rename(columns={"reference_date": "Stichtag"})
     hidden = gaps.astype(bool).rename(columns=lambda c: f"{c}{unit}").rename_axis(columns=None).reset_index()
     hidden = hidden.rename(columns={"reference_date": "Stichtag"}).assign(Stichtag=False)
-    return ChartView(view_key, title, figure, data, notes, source, hidden)
+    label = indicator.label + (f" (Index {base_text} = 100)" if base_text else "")
+    summary = series_summary(data, hidden, label, f.municipality)
+    return ChartView(view_key, title, figure, data, notes, source, hidden, summary=summary)
 
 
 def time_series(
@@ -308,7 +312,8 @@ def nationalities(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
             f"Staatsangehörigkeit nur mit mindestens {f.threshold} Personen (Schutz kleiner Fallzahlen)."
         )
     notes += notes_for(hidden, f.threshold)
-    return ChartView("staatsangehoerigkeiten", title, figure, data, notes, source, hidden)
+    return ChartView("staatsangehoerigkeiten", title, figure, data, notes, source, hidden,
+                     summary=mix_summary(data, hidden))  # fmt: skip
 
 
 def age_structure(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
@@ -336,7 +341,9 @@ def age_structure(src: Source, f: Filters, ids: list[str]) -> ChartView | None:
     hidden = pd.DataFrame({c: shown["hidden"].astype(bool) if c == "persons" else False for c in columns})
     data, hidden = _raw(german_headers(shown[columns]), german_headers(hidden))
     notes += notes_for(hidden, f.threshold)
-    return ChartView("altersaufbau", title, figure, data, notes, source, hidden)
+    return ChartView(
+        "altersaufbau", title, figure, data, notes, source, hidden, summary=age_summary(data, hidden)
+    )
 
 
 def _detail_of(src: Source, f: Filters, ids: list[str]) -> pd.DataFrame:
@@ -442,7 +449,10 @@ def _rank_view(
         order = [*ranked.index, *data.index[n:]]
         data, mask = data.loc[order].reset_index(drop=True), mask.loc[order].reset_index(drop=True)
     notes += notes_for(mask, f.threshold)
-    return ChartView(f"profil-rang-{key}", title, figure, data, notes, source, mask)
+    summary = ranking_summary(
+        data, mask, key, f.level, f.municipality, with_city=city is not None, place=place
+    )
+    return ChartView(f"profil-rang-{key}", title, figure, data, notes, source, mask, summary=summary)
 
 
 # --- Übersicht ------------------------------------------------------------------------------------

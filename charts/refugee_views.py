@@ -6,6 +6,7 @@ the catalogue and raw numbers, so the downloads are files German Excel opens as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -23,6 +24,16 @@ from charts.refugee_figures import (
     projection_chart,
     projection_text,
     quota_chart,
+)
+from charts.summaries import (
+    allocations_summary,
+    countries_summary,
+    facilities_summary,
+    facility_map_summary,
+    fehlbeleger_summary,
+    free_places_summary,
+    occupancy_summary,
+    quota_summary,
 )
 from charts.tables import german_headers
 from charts.texts import source_line
@@ -55,13 +66,14 @@ def _german(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _view(
     key: str, title: str, figure, frame: pd.DataFrame, hidden: pd.DataFrame, notes: list[str], source: str,
-    f: Filters,
+    f: Filters, summary: Callable[[pd.DataFrame, pd.DataFrame], list[str]],
 ) -> ChartView:  # fmt: skip
-    """A view of `frame` (internal names) with the hidden cells of the same rows and columns and the
-    footnote where any is hidden."""
+    """A view of `frame` (internal names) with the hidden cells of the same rows and columns, the
+    footnote where any is hidden and the sentences `summary` makes of the view's own table."""
     mask = hidden.loc[frame.index, frame.columns]
-    return ChartView(key, title, figure, _german(frame), notes + notes_for(mask, f.threshold), source,
-                     german_headers(mask).reset_index(drop=True))  # fmt: skip
+    table, mask = _german(frame), german_headers(mask).reset_index(drop=True)
+    return ChartView(key, title, figure, table, notes + notes_for(mask, f.threshold), source, mask,
+                     summary=summary(table, mask))  # fmt: skip
 
 
 def _residual_note(f: Filters, what: str) -> list[str]:
@@ -121,7 +133,7 @@ def allocations(src: Source, f: Filters, by: str = "year", n: int = 6) -> Alloca
     note = f"Die {n} Herkunftsländer mit den meisten Zuweisungen einzeln, die übrigen als „{OTHER_LABEL}“."
     columns = ["period", "country", "allocated_persons", "allocated_minors"]
     charts = [_view("zuweisungen-laender", title, figure, grouped[columns], grouped_hidden, [note, *residual],
-                    source, f)]  # fmt: skip
+                    source, f, countries_summary)]  # fmt: skip
     title = f"Zugewiesene Personen und Kinder, {f.municipality}"
     figure = minors_chart(total, title=title, source=source, presentation=f.presentation)
     note = (
@@ -131,7 +143,8 @@ def allocations(src: Source, f: Filters, by: str = "year", n: int = 6) -> Alloca
     )
     columns = ["period", "allocated_persons", "allocated_minors", "minors_known_persons",
                "allocated_minors_share_pct"]  # fmt: skip
-    charts.append(_view("zuweisungen-kinder", title, figure, total[columns], hidden, [note], source, f))
+    charts.append(_view("zuweisungen-kinder", title, figure, total[columns], hidden, [note], source, f,
+                        allocations_summary))  # fmt: skip
     quota = _quota_view(src, f)
     if quota is not None:
         charts.append(quota)
@@ -199,7 +212,10 @@ def _quota_view(src: Source, f: Filters) -> ChartView | None:
         )
     )
     figure = quota_chart(quota, title=title, source=source, presentation=f.presentation)
-    return ChartView("zuweisungen-quote", title, figure, _german(quota), [note], source)
+    table = _german(quota)
+    hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
+    return ChartView("zuweisungen-quote", title, figure, table, [note], source, hidden,
+                     summary=quota_summary(table, hidden))  # fmt: skip
 
 
 # --- Unterbringung --------------------------------------------------------------------------------
@@ -249,22 +265,22 @@ def occupancy(src: Source, f: Filters) -> Occupancy | None:
     totals = history[history["facility"] == TOTAL]
     columns = ["reference_date", "capacity", "occupants", "occupancy_rate_pct", "free_places"]
     charts = [_view("belegung", title, occupancy_over_time(history, title=title, **kw), totals[columns], hidden,
-                    [], source, f)]  # fmt: skip
+                    [], source, f, occupancy_summary)]  # fmt: skip
     title = f"Belegungsquote je Unterkunft am {fmt_date(when)}, {place}"
     columns = ["facility", "capacity", "occupants", "occupancy_rate_pct", "free_places"]
     charts.append(_view("belegung-unterkuenfte", title, facility_bars(state, title=title, **kw), state[columns],
-                        hidden, ["Rot: mehr Personen als Plätze (Verdichtung)."], source, f))  # fmt: skip
+                        hidden, ["Rot: mehr Personen als Plätze (Verdichtung)."], source, f, facilities_summary))  # fmt: skip
     if history["fehlbeleger"].notna().any():
         title = f"Anteil der Fehlbeleger an den Untergebrachten, {place}"
         columns = ["reference_date", "occupants", "fehlbeleger", "fehlbeleger_share_pct"]
         charts.append(_view("fehlbeleger", title, fehlbeleger_over_time(history, title=title, **kw),
-                            totals[columns], hidden, [], source, f))  # fmt: skip
+                            totals[columns], hidden, [], source, f, fehlbeleger_summary))  # fmt: skip
     if projection.status != "too_few":
         title = f"Freie Plätze: Vorausschätzung, {place}"
         figure = projection_chart(history, projection, title=title, **kw)
         columns = ["reference_date", "capacity", "occupants", "free_places"]
         charts.append(_view("vorausschaetzung", title, figure, totals[columns], hidden,
-                            [projection_text(projection), METHOD_NOTE], source, f))  # fmt: skip
+                            [projection_text(projection), METHOD_NOTE], source, f, free_places_summary))  # fmt: skip
     located = facilities.dropna(subset=["district_id"])
     shapes = src.reads.boundaries(f.municipality, "Stadtteil")
     if not located.empty and not shapes.empty:
@@ -277,6 +293,7 @@ def occupancy(src: Source, f: Filters) -> Occupancy | None:
         charts.append(_view(
             "unterkuenfte-karte", title, facility_map(from_wkb(shapes), on_map, title=title, **kw), on_map[columns],
             mask, ["Die Punkte stehen in der Mitte des Stadtteils, nicht an der Adresse der Unterkunft."], source, f,
+            facility_map_summary,
         ))  # fmt: skip
     history_hidden = german_headers(hidden.loc[history.index]).reset_index(drop=True)
     return Occupancy(when, state[state["facility"] == TOTAL].iloc[0], projection, _german(history), charts,

@@ -13,7 +13,6 @@ what the pages withhold. No Streamlit here: the page `pages/bericht.py` and the 
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import settings
-from charts.export import BEAMER, PRINT, render
+from charts.export import BEAMER, render
 from charts.formatting import fmt_date
 from charts.population_views import nationalities, share_map, time_series
 from charts.view import ChartView, Filters, Source
@@ -34,7 +33,6 @@ from indicators.report import (
     resolve_districts,
 )
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 MAX_SERIES_LINES = 8
 REPORT_TITLE = "Integrationsmonitor – Sitzungsbericht"
 
@@ -316,117 +314,11 @@ def _pptx_table(slide, table: pd.DataFrame, left, top, width, pt) -> None:
 
 
 def to_pdf(report: Report) -> bytes:
-    """A4 landscape, tagged as far as fpdf2 goes (language de-DE, title, alt text per image): title
-    page, contents, per chart the print PNG with its whole table below (headings repeated on every
-    page) and its notes, then the methodology; header and footer with page numbers."""
-    from fpdf import FPDF, ViewerPreferences
-    from fpdf.fonts import FontFace
+    """A4 landscape, tagged PDF/UA-1 (`charts.report_pdf`): title page, contents, per chart the
+    picture with its whole table and notes, then the methodology; header and footer with page numbers."""
+    from charts import report_pdf
 
-    regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-    if not regular.exists():
-        raise FileNotFoundError(f"Schrift fehlt: {regular} (apt-get install fonts-dejavu-core)")
-
-    class ReportPDF(FPDF):
-        def header(self) -> None:
-            if self.page_no() == 1:
-                return
-            self.set_font("DejaVu", "", 8)
-            self.set_text_color(74, 79, 85)
-            self.cell(0, 5, f"{REPORT_TITLE} · {report.subtitle}", new_x="LMARGIN")
-            self.cell(0, 5, report.created_text, align="R", new_x="LMARGIN", new_y="NEXT")
-            self.set_text_color(27, 31, 35)
-            self.ln(3)
-
-        def footer(self) -> None:
-            self.set_y(-11)
-            self.set_font("DejaVu", "", 8)
-            self.set_text_color(74, 79, 85)
-            self.cell(0, 5, f"Integrationsmonitor · {report.municipality}", new_x="LMARGIN")
-            self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R", new_x="LMARGIN")
-            self.set_text_color(27, 31, 35)
-
-    pdf = ReportPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("DejaVu", "", str(regular))
-    pdf.add_font("DejaVu", "B", str(bold))
-    pdf.set_lang("de-DE")
-    pdf.set_title(f"{REPORT_TITLE}: {report.subtitle}")
-    pdf.set_author(report.municipality)
-    pdf.set_subject(f"Integrationsmonitor, {report.municipality}, Stichtag {fmt_date(report.reference_date)}")
-    pdf.set_keywords("Integrationsmonitor Sitzungsbericht Stadtteile")
-    pdf.set_creator("Integrationsmonitor")
-    pdf.set_creation_date(report.created)
-    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 28)
-    if report.logo:
-        pdf.image(str(report.logo), x=pdf.w / 2 - 15, y=12, h=22, alt_text=report.publisher or "Logo")
-    pdf.ln(40)
-    pdf.multi_cell(0, 13, REPORT_TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(8)
-    for size, text in ((18, report.municipality), (14, f"Stichtag {fmt_date(report.reference_date)}"),
-                       (14, f"Stadtteile: {report.where}"), (12, report.created_text.capitalize()),
-                       (12, report.publisher or "Integrationsmonitor")):  # fmt: skip
-        pdf.set_font("DejaVu", "B" if size == 18 else "", size)
-        pdf.multi_cell(0, size * 0.5, text, align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
-    pdf.add_page()
-    pdf.insert_toc_placeholder(_pdf_contents, pages=1, allow_extra_pages=True)  # starts a new page
-    for number, chart in enumerate(report.charts):
-        if number:
-            pdf.add_page()
-        _pdf_heading(pdf, chart.title)
-        image = render(_untitled(chart.figure), "png", PRINT, chart.notes)
-        height = 128.0
-        width = height * PRINT.width / PRINT.height
-        pdf.image(io.BytesIO(image), x=(pdf.w - width) / 2, w=width, h=height, alt_text=alt_text(chart))
-        pdf.ln(4)
-        table = chart.text_table()
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.multi_cell(0, 6, f"Tabelle: {chart.title}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 9)
-        widths = [2.2 if j == 0 else 1.0 for j in range(len(table.columns))]
-        with pdf.table(
-            text_align=["LEFT", *["RIGHT"] * (len(table.columns) - 1)], line_height=4.6,
-            headings_style=FontFace(emphasis="BOLD"), col_widths=widths, repeat_headings=1,
-        ) as grid:  # fmt: skip
-            grid.row([str(c) for c in table.columns])
-            for values in table.itertuples(index=False):
-                grid.row([str(v) for v in values])
-        pdf.ln(3)
-        pdf.set_font("DejaVu", "", 8.5)
-        for note in chart.notes:
-            pdf.multi_cell(0, 4.4, note, new_x="LMARGIN", new_y="NEXT")
-    if report.charts:
-        pdf.add_page()
-    _pdf_heading(pdf, "Methodik und Hinweise")
-    for heading, text in report.methodology:
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.multi_cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 10)
-        pdf.multi_cell(0, 5.2, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-    return bytes(pdf.output())
-
-
-def _pdf_heading(pdf, text: str) -> None:
-    pdf.start_section(text)
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-
-
-def _pdf_contents(pdf, outline) -> None:
-    """The table of contents: every section with its page, linked."""
-    pdf.set_x(pdf.l_margin)
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, "Inhalt", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("DejaVu", "", 12)
-    for section in outline:
-        link = pdf.add_link(page=section.page_number)
-        pdf.cell(pdf.epw - 20, 8, section.name, link=link)
-        pdf.cell(20, 8, str(section.page_number), align="R", link=link, new_x="LMARGIN", new_y="NEXT")
+    return report_pdf.to_pdf(report)
 
 
 def write(report: Report, fmt: str, template: Path | str | bytes | None = None) -> bytes:
@@ -444,4 +336,6 @@ def page_count(data: bytes, fmt: str) -> int:
         from pptx import Presentation
 
         return len(Presentation(io.BytesIO(data)).slides)
-    return len(re.findall(rb"/Type\s*/Page\b", data))
+    from charts import report_pdf
+
+    return report_pdf.page_count(data)

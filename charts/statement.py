@@ -10,7 +10,8 @@ from charts.sentences import markdown_safe
 
 TODO = "[bitte ergänzen]"
 
-#: English texts built into Streamlit and plotly.js that the app cannot translate
+#: English texts built into Streamlit that the app cannot translate (plotly.js speaks German from
+#: charts/plotly_locale.py, except the fullscreen button Streamlit adds to its modebar)
 FIXED_ENGLISH = [
     "Statusanzeige beim Rechnen: „Running…“, „Stop“",
     "Datei-Upload (Seite „Daten laden“): „Drag and drop file here“, „Browse files“, „Limit 50MB per file“",
@@ -19,24 +20,32 @@ FIXED_ENGLISH = [
     "Zahlenfelder: Vorlesetexte „Increment“, „Decrement“; Passwortfeld: „Show password“",
     "Tabellen-Werkzeugleiste: „Search“, „Download as CSV“, „Fullscreen“",
     "Seitenleiste: Vorlesetexte „Open sidebar“, „Close sidebar“; App-Menü oben rechts",
-    "Werkzeugleiste der Grafiken (plotly.js): „Download plot as a png“, „Zoom in“, „Autoscale“, "
-    "„Reset axes“ u. a. – das deutsche Sprachpaket von plotly.js ist in Streamlit nicht enthalten und "
-    "darf nicht aus dem Internet nachgeladen werden",
+    "Werkzeugleiste der Grafiken: die Schaltfläche „Fullscreen“ („Close fullscreen“), die Streamlit "
+    "hinzufügt (die übrigen Schaltflächen und Hinweise der Grafiken sind deutsch)",
 ]
 
 KNOWN_LIMITS = [
-    "Karten und Diagramme sind Grafiken. Ihre Zahlen stehen unter jeder Grafik als Tabelle "
-    "(„Tabelle zur Grafik: …“, mit der Tastatur aufklappbar) und als CSV-Datei zum Herunterladen; "
-    "lange Tabellen zeigen auf der Seite die ersten 60 Zeilen.",
+    "Karten und Diagramme sind Grafiken. Was jede Grafik zeigt, steht direkt unter ihr in zwei bis vier "
+    "Sätzen (je nach Grafik höchster und niedrigster Wert, Entwicklung über die Zeit, Vergleich mit der "
+    "ganzen Kommune; im Präsentationsmodus der erste Satz); darunter ihre Zahlen als Tabelle („Tabelle "
+    "zur Grafik: …“, mit der Tastatur aufklappbar; lange Tabellen zeigen auf der Seite die ersten 60 "
+    "Zeilen; zeigt eine Rangliste auf dem Smartphone nur einen Ausschnitt, stehen alle Gebiete darunter "
+    "in einer Datentabelle mit dem Sprunglink „Tabelle überspringen“) und zum "
+    "Herunterladen als CSV- und Excel-Datei mit allen Zeilen.",
     "Die Hinweise beim Überfahren einer Grafik (Hover) erscheinen nur mit der Maus; dieselben Werte "
     "stehen in der Tabelle zur Grafik.",
-    "Die hellsten Farbklassen der Karten haben gegenüber dem weißen Hintergrund weniger als 3:1 "
-    "Kontrast. Die Werte jedes Gebiets stehen in der Tabelle zur Grafik; die Namen auf der Karte sind "
-    "mit mindestens 4,5:1 Kontrast beschriftet.",
+    "Die Farbklassen der Karten unterscheiden sich untereinander und von den weißen Grenzlinien und "
+    "dem weißen Hintergrund meist mit weniger als 3:1 Kontrast; die hellsten Klassen sind vom "
+    "Hintergrund kaum zu unterscheiden. Die Karte selbst hat keinen zweiten Kanal: sie ist nicht "
+    "schraffiert, und die Beschriftung nennt nur den Namen jedes Gebiets, nicht seinen Wert (mit "
+    "mindestens 4,5:1 Kontrast; bei mehr als 30 Gebieten zunächst ausgeschaltet). Den Wert jedes "
+    "Gebiets nennt die Tabelle zur Grafik, die Klassengrenzen stehen als Text in der Legende; der Text "
+    "unter der Karte nennt den höchsten und den niedrigsten Wert.",
     "Die Seitensprache wird beim Laden auf Deutsch gesetzt; für einen Augenblick meldet die Seite "
     "Englisch (fest in Streamlit).",
-    "Feste englische Texte der Anwendungsumgebung (Streamlit, plotly.js), die wir nicht übersetzen "
-    "können: " + "; ".join(FIXED_ENGLISH) + ".",
+    "Feste englische Texte der Anwendungsumgebung (Streamlit), die wir nicht übersetzen können: "
+    + "; ".join(FIXED_ENGLISH)
+    + ".",
     "Die Dateien zum Herunterladen (Excel, Bilder, Sitzungsbericht als PDF/PowerPoint) wurden nicht "
     "auf Barrierefreiheit geprüft.",
 ]

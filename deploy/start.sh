@@ -1,7 +1,8 @@
 #!/bin/sh
 # Start script of the container and of the systemd unit.
 #   start.sh init   build the demo city when there is no database yet, then exit (compose: once)
-#   start.sh serve  the same, then Streamlit on 0.0.0.0:${PORT:-8501} (extra arguments go to Streamlit)
+#   start.sh serve  the same, then the app (serve.py: sign-in routes, warm-up) on 0.0.0.0:${PORT:-8501}
+#                   (extra arguments go to Streamlit)
 #   start.sh CMD …  any other command as it is, e.g. `python -m data import …` in the container
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ case "$mode" in
     init) demo_when_empty ;;
     serve)
         demo_when_empty
-        exec streamlit run app.py \
+        exec streamlit run serve.py \
             --server.address "${ADDRESS:-0.0.0.0}" --server.port "${PORT:-8501}" \
             --browser.gatherUsageStats false "$@" ;;
     *) exec "$mode" "$@" ;;

@@ -24,7 +24,7 @@ from data.upload import (
     run_import,
 )
 from pages.components.access import keep_uploads_in_memory, load
-from pages.components.auth import current_editor, require_editor, sign_in_form, sign_out
+from pages.components.auth import current_editor, require_editor, sign_in_form, sign_out_button
 from pages.components.setup import page_setup
 
 page = page_setup("Daten laden", needs=None)
@@ -44,7 +44,7 @@ for note in st.session_state.pop("upload_notes", []):
     st.warning(markdown_safe(note))
 top, out = st.columns([5, 1], vertical_alignment="center")
 top.caption(f"Angemeldet als **{markdown_safe(editor)}**")
-out.button("Abmelden", on_click=sign_out)
+sign_out_button(out)
 
 kind = st.selectbox("Art der Datei", list(KINDS), format_func=lambda k: KINDS[k].label, key="upload_kind")
 spec = KINDS[kind]

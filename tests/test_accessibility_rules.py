@@ -57,3 +57,60 @@ def test_statement_is_a_template_completed_from_the_secrets():
     assert "Stadt Musterstadt" in filled and "mailto:barrierefrei@musterstadt.de" in filled
     for section in ("Stand der Vereinbarkeit", "Nicht barrierefreie Inhalte", "Durchsetzungsverfahren"):
         assert f"## {section}" in filled
+
+
+def test_chart_summaries_are_body_text_with_contrast():
+    """The summary under a chart is plain Markdown in the theme's text colour (not a caption at 60 %
+    opacity; tests/test_summaries.py checks the element): it must reach 4.5:1 on the page and on the
+    sidebar grey."""
+    import tomllib
+    from pathlib import Path
+
+    theme = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())["theme"]
+    for background in (theme["backgroundColor"], theme["secondaryBackgroundColor"]):
+        assert contrast_ratio(theme["textColor"], background) >= 7.0, background  # even AAA
+
+
+def test_every_plotly_chart_gets_the_german_locale():
+    """plotly.js speaks German from the definition shipped with the app: every `st.plotly_chart` of the
+    pages passes PLOTLY_CONFIG, which names the locale and carries it inline (nothing is fetched)."""
+    import re
+    from pathlib import Path
+
+    from charts.plotly_locale import DICTIONARY, FORMAT
+    from pages.components.setup import PLOTLY_CONFIG
+
+    assert PLOTLY_CONFIG["locale"] == "de"
+    assert PLOTLY_CONFIG["locales"]["de"] == {"dictionary": DICTIONARY, "format": FORMAT}
+    assert (FORMAT["decimal"], FORMAT["thousands"], FORMAT["date"]) == (",", ".", "%d.%m.%Y")
+    assert len(FORMAT["months"]) == len(FORMAT["shortMonths"]) == 12 and len(FORMAT["days"]) == 7
+    calls = [
+        call
+        for path in Path(__file__).parents[1].glob("pages/**/*.py")
+        for call in re.findall(r"plotly_chart\([^\n]*", path.read_text(encoding="utf-8"))
+    ]
+    assert calls and all("config=PLOTLY_CONFIG" in call for call in calls), calls
+
+
+def test_locale_keys_are_the_texts_of_the_bundled_plotly_js():
+    """The dictionary is keyed by plotly.js's exact English strings; a Streamlit upgrade that ships a
+    plotly.js with other wording would leave buttons English, so every key must be in its bundle."""
+    from pathlib import Path
+
+    import streamlit
+
+    from charts.plotly_locale import DICTIONARY
+
+    bundles = list((Path(streamlit.__file__).parent / "static" / "static" / "js").glob("PlotlyChart*.js"))
+    assert bundles, "Streamlit's plotly.js bundle not found"
+    source = "".join(bundle.read_text(encoding="utf-8") for bundle in bundles)
+    missing = [key for key in DICTIONARY if f"`{key}`" not in source and f'"{key}"' not in source]
+    assert missing == []
+
+
+def test_statement_names_what_every_chart_offers_and_what_stays_english():
+    text = statement({})
+    for offer in ("zwei bis vier Sätzen", "Tabelle zur Grafik", "CSV- und Excel-Datei"):
+        assert offer in text, offer
+    assert "„Fullscreen“" in text and "Download plot" not in text  # plotly.js's own buttons are German
+    assert "keinen zweiten Kanal" in text and "Tabelle zur Grafik" in text  # the map's class fills

@@ -192,8 +192,95 @@ def test_presentation_mode_is_large_and_clean(server, browser, requests_seen, wi
         ".legendtext, .gtitle", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
     )
     assert sizes and min(sizes) >= 20, sizes
+    slide = page.evaluate(PRESENTED)
     page.screenshot(path=str(ARTIFACTS / f"praesentation_{width}x{height}.png"))
     page.close()
+    assert slide["summary"].endswith("."), slide
+    assert slide["buttons"] >= 0 and slide["bottom"] <= height, slide  # no scrolling on the beamer
+
+
+#: where the presented slide sits: the step buttons' top, the chart, the summary sentence under it
+#: (the element right after the chart) and whether the page has been scrolled
+PRESENTED = """() => {
+    const chart = document.querySelector('[data-testid="stPlotlyChart"]');
+    const below = chart.closest('[data-testid="stElementContainer"]').nextElementSibling;
+    const text = below.querySelector('[data-testid="stMarkdownContainer"]');
+    const back = [...document.querySelectorAll('button')].find(b => b.innerText.includes('Zurück'));
+    const main = document.querySelector('[data-testid="stMain"]');
+    const gd = chart.querySelector('.js-plotly-plot');
+    const rows = Math.max(0, ...gd.data.filter(t => t.orientation === 'h').map(t => new Set(t.y).size));
+    return {buttons: back.getBoundingClientRect().top, chartTop: chart.getBoundingClientRect().top,
+            chartBottom: chart.getBoundingClientRect().bottom, summary: text ? text.innerText.trim() : '',
+            bottom: below.getBoundingClientRect().bottom, scrolled: main.scrollTop + window.scrollY,
+            rows, names: gd.querySelectorAll('.yaxislayer-above .ytick text').length,
+            counter: [...document.querySelectorAll('strong')].map(s => s.innerText)
+                        .find(t => /^Grafik \\d+ von \\d+$/.test(t)) || ''};
+}"""
+
+
+@pytest.mark.parametrize("path", ["karte", "profil", "zeitreihen"])
+def test_every_presented_slide_fits_a_1024x768_beamer(server, browser, requests_seen, path):
+    """Step buttons, chart and the summary's first sentence on one screen of the smallest beamer, on
+    every slide of the page (screenshots in tests/artifacts/)."""
+    page = _open(browser, requests_seen, f"{server}/{path}?praesentation=1", 1024, 768)
+    _settle(page, chart=True)
+    slides = []
+    while True:
+        slide = page.evaluate(PRESENTED)
+        slides.append(slide)
+        page.screenshot(path=str(ARTIFACTS / f"beamer_{path}_{len(slides)}.png"))
+        forward = page.get_by_role("button", name="Weiter ▶")
+        if forward.count() == 0 or forward.is_disabled():
+            break
+        forward.click()
+        page.get_by_text(f"Grafik {len(slides) + 1} von").wait_for(timeout=30_000)
+        _settle(page, chart=True)
+    page.close()
+    assert slides[-1]["counter"].endswith(f"von {len(slides)}"), slides[-1]  # every slide was seen
+    for number, slide in enumerate(slides, 1):
+        assert slide["counter"] == f"Grafik {number} von {len(slides)}", slide
+        assert slide["summary"].endswith("."), slide
+        assert slide["buttons"] >= 0 and slide["scrolled"] == 0, slide
+        assert slide["buttons"] < slide["chartTop"] < slide["chartBottom"] < slide["bottom"] <= 768, slide
+        if slide["rows"]:  # a ranking (horizontal bars), squeezed to the screen, still names every bar
+            assert slide["names"] == slide["rows"], slide
+
+
+def test_the_chart_frame_speaks_german(server, browser, requests_seen):
+    """plotly.js's modebar, its tooltips and aria-labels, and its number and date formats in German from
+    the locale the app ships (charts/plotly_locale.py), without loading anything from outside."""
+    from charts.plotly_locale import DICTIONARY
+    from charts.statement import statement
+
+    page = _open(browser, requests_seen, f"{server}/zeitreihen")
+    _settle(page, chart=True)
+    page.get_by_text("Absolute Zahlen").click()  # population counts: an axis in the thousands
+    page.locator(".gtitle", has_text="Einwohner:innen").wait_for(timeout=30_000)
+    _settle(page, chart=True)
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    buttons = chart.locator(".modebar-btn")
+    titles = [buttons.nth(i).get_attribute("data-title") for i in range(buttons.count())]
+    labels = [buttons.nth(i).get_attribute("aria-label") for i in range(buttons.count())]
+    png = chart.locator('.modebar-btn[data-title="Grafik als PNG herunterladen"]')
+    png.hover()
+    tooltip = png.evaluate("el => getComputedStyle(el, '::after').content")
+    ticks = chart.locator(".ytick text").all_text_contents()
+    formats = chart.evaluate(
+        """gd => { const d3 = gd._fullLayout._d3locale, day = new Date(2024, 2, 5);
+            return [d3.timeFormat('%-d. %B %Y')(day), d3.timeFormat('%a %b')(day),
+                    d3.numberFormat(',.1f')(12345.67)]; }"""
+    )
+    page.close()
+    assert tooltip.strip('"') == "Grafik als PNG herunterladen", tooltip
+    assert {"Verschieben", "Achsen zurücksetzen", "Automatisch skalieren"} <= set(titles), titles
+    assert labels == titles, labels  # what a screen reader announces for each button
+    streamlit_own = {"Fullscreen"}  # Streamlit's button: English, named in the Erklärung
+    assert set(titles) - streamlit_own <= set(DICTIONARY.values()), titles
+    assert all(f"„{text}“" in statement({}) for text in streamlit_own)
+    assert any(re.fullmatch(r"\d{1,3}(\.\d{3})+", t) for t in ticks), ticks  # 10.000, not 10,000
+    assert not any(re.search(r"\d,\d{3}\b", t) for t in ticks), ticks
+    assert formats == ["5. März 2024", "Di Mär", "12.345,7"], formats
 
 
 def test_editor_uploads_a_register_extract_file(server, browser, requests_seen):

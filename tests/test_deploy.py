@@ -53,6 +53,7 @@ def test_nginx_limit_matches_the_import_limit():
 
 # --- nginx in front of two Streamlit processes ----------------------------------------------------
 
+PASSWORD = "geheim-genug-123"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
@@ -116,7 +117,15 @@ def proxied_app(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("nginx is missing (CI installs it: apt-get install nginx)")
         pytest.skip("nginx is not installed (apt-get install -y nginx)")
+    from data.passwords import hash_password
+
     db = tmp_path / "db" / "integrationsmonitor.duckdb"
+    secrets = tmp_path / "secrets.toml"  # one editor, the same signing key for both replicas
+    secrets.write_text(
+        f'[editors]\nplanung = "{hash_password(PASSWORD, iterations=1_000)}"\n'
+        '[editor_session]\nkey = "replicas-share-this-key"\nbehind_proxy = true\n',
+        encoding="utf-8",
+    )
     env = {**os.environ, settings.DB.name: str(db), "ADDRESS": "127.0.0.1", settings.LOG_FORMAT.name: "json"}
     subprocess.run([str(DEPLOY / "start.sh"), "init"], env=env, check=True, timeout=300, capture_output=True)
     ports = [_free_port(), _free_port()]
@@ -129,7 +138,14 @@ def proxied_app(tmp_path):
             logs.append(log)
             apps.append(
                 subprocess.Popen(
-                    [str(DEPLOY / "start.sh"), "serve", "--server.headless", "true"],
+                    [
+                        str(DEPLOY / "start.sh"),
+                        "serve",
+                        "--server.headless",
+                        "true",
+                        "--secrets.files",
+                        str(secrets),
+                    ],
                     env={**env, "PORT": str(port)},
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -148,7 +164,7 @@ def proxied_app(tmp_path):
             user = {"user": "nobody"}
         nginx = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(conf)], stderr=subprocess.PIPE, **user)
         _wait_for(f"http://127.0.0.1:{front}/_stcore/health", 30)
-        yield f"127.0.0.1:{front}", folder
+        yield f"127.0.0.1:{front}", folder, secrets
     finally:
         for process in [nginx, *apps]:
             if process is not None:
@@ -171,7 +187,7 @@ def test_nginx_serves_the_app_with_websocket_headers_and_upload_limit(proxied_ap
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from websockets.sync.client import connect
 
-    host, folder = proxied_app
+    host, folder, _ = proxied_app
     with urllib.request.urlopen(f"http://{host}/", timeout=30) as response:
         assert response.status == 200 and "<html" in response.read().decode().lower()
         headers = response.headers
@@ -213,16 +229,41 @@ def test_nginx_serves_the_app_with_websocket_headers_and_upload_limit(proxied_ap
     assert len(upstreams) == 1, upstreams
 
 
+def test_through_nginx_editors_get_a_secure_cookie_and_no_file_is_reachable(proxied_app):
+    """deploy/start.sh serves serve.py: the sign-in route answers through nginx (the browser sends
+    `Origin: null` under the shipped no-referrer policy and says same-origin); no traversal path
+    reaches a secret, the database or the code."""
+    import http.client
+
+    from tests.leaks import leaks, secret_markers
+
+    host, _, secrets = proxied_app
+    connection = http.client.HTTPConnection(host, timeout=60)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": "null",
+               "Sec-Fetch-Site": "same-origin", "X-Forwarded-Proto": "https"}  # fmt: skip
+    connection.request("POST", "/redaktion/anmelden", f"username=planung&password={PASSWORD}", headers)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 303 and response.getheader("Location") == "/daten_laden"
+    attributes = [a.strip().lower() for a in response.getheader("Set-Cookie").split(";")]
+    assert "httponly" in attributes and "samesite=strict" in attributes
+    assert "secure" not in attributes  # nginx sets X-Forwarded-Proto itself: a client cannot claim https
+    assert leaks(host, secret_markers([secrets])) == []
+
+
 @pytest.mark.browser
 def test_the_page_works_in_chromium_under_the_content_security_policy(proxied_app):
-    """The CSP of deploy/nginx blocks nothing Streamlit and Plotly need: the map is drawn, no violation."""
+    """The CSP of deploy/nginx blocks nothing Streamlit and Plotly need: the map is drawn, no violation;
+    the editors' sign-in form posts through nginx (Chromium sends `Origin: null` under its
+    no-referrer policy and `Sec-Fetch-Site: same-origin`, which serve.py accepts)."""
     chromium = Path("/usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
     if not chromium.exists():
         if os.environ.get("INTEGRATIONSMONITOR_REQUIRE_BROWSER"):
             pytest.fail("/usr/bin/chromium is missing")
         pytest.skip("/usr/bin/chromium is not installed")
-    host, _ = proxied_app
+    host, _, _ = proxied_app
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=args)
@@ -237,6 +278,11 @@ def test_the_page_works_in_chromium_under_the_content_security_policy(proxied_ap
             page.goto(f"http://{host}/karte")
             page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
             page.wait_for_timeout(1_000)
+            page.goto(f"http://{host}/daten_laden")
+            page.fill("input[name=username]", "planung", timeout=60_000)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form.im-sign-in button[type=submit]")
+            page.wait_for_selector("text=Angemeldet als", timeout=60_000)
             violations = page.evaluate("window.__csp")
         finally:
             browser.close()

@@ -71,3 +71,20 @@ def test_argon2_hashes_and_the_first_format_still_verify():
     old = hash_password("geheim", iterations=1_000)
     assert old.startswith("pbkdf2_sha256$") and verify_password("geheim", old) and needs_rehash(old)
     assert not needs_rehash(new) and not verify_password("geheim", "kaputt")
+
+
+def test_a_signed_out_token_stops_counting_and_the_client_is_the_proxys_word_only_when_trusted(monkeypatch):
+    from pages.components.auth import client_address, signed_out
+
+    token, other = issue_token("planung", hours=1), issue_token("planung", hours=1)
+    assert signed_out(token) == "planung"
+    assert read_token(token) is None and read_token(other) == "planung"  # only that sign-in ends
+    assert signed_out("kaputt") is None
+    headers = {"X-Forwarded-For": "10.0.0.7, 10.0.0.1"}
+    monkeypatch.setattr(
+        auth, "_secret", lambda section: {"behind_proxy": True} if section == "editor_session" else {}
+    )
+    assert client_address(headers, "127.0.0.1") == "10.0.0.7"
+    monkeypatch.setattr(auth, "_secret", lambda section: {})
+    assert client_address(headers, "127.0.0.1") == "127.0.0.1"  # anybody can send that header
+    assert client_address({}, None) == "lokal"

@@ -100,3 +100,45 @@ def keep_uploads_in_memory(limit_mb: int) -> None:
     from starlette.formparsers import MultiPartParser
 
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, (limit_mb + 1) * 1024 * 1024)
+
+
+def warm_up(path: Path | None = None) -> list[str]:
+    """What the first reader after a server start would otherwise wait for (issue 17): the libraries
+    the pages import, the store, and the default views of the newest Stichtag — the Übersicht and the
+    Karte as a reader opens them on a desktop — in the shared caches. serve.py calls it before the
+    port serves anybody. Returns what it built (nothing for an empty database)."""
+    import pages.components.setup  # noqa: F401 - plotly, the frame and everything a page imports
+    from charts.population_views import overview, share_map
+    from charts.texts import SCHEMES
+    from charts.view import Filters
+    from data.store import STADTTEIL
+    from indicators.catalogue import map_indicators
+    from pages.components.state import default_municipality
+
+    path = path or default_db_path()
+    if not path.exists():
+        ensure_database(path)
+    store = _open_store(str(path), file_stamp(path))
+    municipalities = load(store, "municipalities")
+    if municipalities.empty:
+        return []
+    name = default_municipality(store, municipalities)
+    dates = load(store, "reference_dates", name)
+    if not dates:
+        return []
+    levels = load(store, "levels", name) or [STADTTEIL]
+    meta = municipalities.set_index("name").loc[name]
+    # the filters exactly as `state.sidebar_filters` makes them for a first visit: the cache keys match
+    f = Filters(
+        municipality=name,
+        reference_date=dates[-1],
+        dates=dates,
+        level=STADTTEIL if STADTTEIL in levels else levels[0],
+        synthetic=bool(meta["synthetic"]),
+        source=meta["source"] if isinstance(meta["source"], str) else None,
+    )
+    source = data_source(store)
+    overview(source, f, "foreigner_share_pct")  # the Übersicht's first Kennzahl
+    labels = len(source.reads.districts(f.municipality, f.level)) <= 30  # the Karte's default
+    share_map(source, f, map_indicators()[0], scheme=next(iter(SCHEMES)), k=5, colours="Blues", labels=labels)
+    return [f"Übersicht und Karte, {name}, Stichtag {f.date_text}"]

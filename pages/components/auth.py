@@ -6,11 +6,15 @@ municipality configured it — with Streamlit's OIDC login (`[auth]`, editors li
 The right to edit is a signed, expiring token (HMAC-SHA256 over name and expiry, key from
 `[editor_session] key` in secrets.toml, else a random key per server process), checked again on every
 run — i.e. before every upload, import and undo — never a bare name in the session state. Streamlit
-cannot set cookies from a script; served through `serve.py` (`uvicorn serve:app`, Streamlit's ASGI
-`st.App`) the sign-in form posts to `/redaktion/anmelden`, which sets the token as an HttpOnly,
-SameSite=Strict cookie that survives a reload until it expires (`[editor_session] hours`, default 8);
-`/redaktion/abmelden` clears it. Failed sign-ins are limited per user and per client, take as long
-for unknown as for known users, and are logged (logger ``integrationsmonitor.auth``).
+cannot set cookies from a script; served through `serve.py` (`streamlit run serve.py`, Streamlit's
+ASGI `st.App`) the sign-in is a plain HTML form posting to `/redaktion/anmelden`, which sets the token
+as an HttpOnly, SameSite=Strict cookie that survives a reload until it expires (`[editor_session]
+hours`, default 8); `/redaktion/abmelden` clears it. Then only that cookie counts (`use_cookie`): the
+password never passes Streamlit's websocket, and a token in the session state or a replayed session
+id is worth nothing. Started as `streamlit run app.py` (no routes), the Streamlit form below keeps the
+token in the session state instead: that lasts until the tab is closed or reloaded. Failed sign-ins
+are limited per user and per client, take as long for unknown as for known users, and are logged
+(logger ``integrationsmonitor.auth``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import logging
 import secrets
 import threading
@@ -37,6 +42,14 @@ SIGN_IN_PATH, SIGN_OUT_PATH = "/redaktion/anmelden", "/redaktion/abmelden"
 DEFAULT_HOURS = 8.0
 MAX_FAILURES, WINDOW_SECONDS = 5, 15 * 60  # per user and per client
 _PROCESS_KEY = secrets.token_bytes(32)
+_COOKIE_ONLY = False  # set by serve.py: the editor's right is the cookie's token, nothing else
+_SIGNED_OUT: set[str] = set()  # tokens signed out before they expired (this process)
+
+
+def use_cookie() -> None:
+    """Called by serve.py, which serves the sign-in routes: from now on only the cookie counts."""
+    global _COOKIE_ONLY
+    _COOKIE_ONLY = True
 
 
 def _secret(section: str) -> dict:
@@ -68,7 +81,7 @@ def issue_token(
 
 def read_token(token: str | None, now: float | None = None, key: bytes | None = None) -> str | None:
     """The editor's name if the token is genuine, not expired and the editor is still configured."""
-    if not token or token.count(".") != 1:
+    if not token or token.count(".") != 1 or token in _SIGNED_OUT:
         return None
     payload, signature = token.split(".")
     if not hmac.compare_digest(signature, _sign(payload, key)):
@@ -145,21 +158,33 @@ def check_sign_in(
     return None
 
 
-def _client() -> str:
+def signed_out(token: str | None) -> str | None:
+    """Forget a token before it expires (sign-out); the editor's name if it was valid."""
+    name = read_token(token)
+    if name:
+        _SIGNED_OUT.add(str(token))
+        event(log, logging.INFO, "editor signed out", user=name)
+    return name
+
+
+def client_address(headers, ip_address: str | None) -> str:
     """The client's address as the server sees it (behind a proxy: the proxy's, unless it passes
-    `X-Forwarded-For`, which only a trusted proxy may set)."""
-    forwarded = (
-        st.context.headers.get("X-Forwarded-For", "") if _secret("editor_session").get("behind_proxy") else ""
-    )
-    return forwarded.split(",")[0].strip() or st.context.ip_address or "lokal"
+    `X-Forwarded-For`, which only a trusted proxy may set: `[editor_session] behind_proxy`)."""
+    forwarded = headers.get("X-Forwarded-For", "") if _secret("editor_session").get("behind_proxy") else ""
+    return forwarded.split(",")[0].strip() or ip_address or "lokal"
+
+
+def _client() -> str:
+    return client_address(st.context.headers, st.context.ip_address)
 
 
 # --- the page's side ------------------------------------------------------------------------------
 
 
 def current_editor() -> str | None:
-    """The signed-in editor's name, or None for a reader — checked afresh on every run."""
-    token = st.session_state.get(SESSION_KEY) or st.context.cookies.get(COOKIE)
+    """The signed-in editor's name, or None for a reader — checked afresh on every run. Served by
+    serve.py only the cookie's token counts (the session state may belong to a replayed session)."""
+    token = st.context.cookies.get(COOKIE) if _COOKIE_ONLY else st.session_state.get(SESSION_KEY)
     name = read_token(token)
     if name is None and SESSION_KEY in st.session_state:
         del st.session_state[SESSION_KEY]  # expired or forged: the reader view again
@@ -213,6 +238,9 @@ def sign_in_form() -> None:
                 "(Vorlage: `.streamlit/secrets.toml.example`)."
             )
         return
+    if _COOKIE_ONLY:
+        st.html(sign_in_html())
+        return
     with st.form("sign_in"):
         name = st.text_input("Benutzername", key="sign_in_name")
         password = st.text_input("Passwort", type="password", key="sign_in_password")
@@ -221,15 +249,58 @@ def sign_in_form() -> None:
             if token:
                 st.session_state[SESSION_KEY] = token
                 st.rerun()
-            st.error(
-                "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch, oder es gab zu viele "
-                f"Fehlversuche (dann in {WINDOW_SECONDS // 60} Minuten erneut versuchen)."
-            )
+            st.error(FAILED)
+
+
+# Streamlit's look for the plain forms (st.html renders them without Streamlit's widget styles)
+FORM_CSS = """<style>
+.im-sign-in { max-width: 24rem; } .im-sign-in label { font-size: .875rem; }
+.im-sign-in input { font: inherit; width: 100%; box-sizing: border-box; padding: .45rem .6rem;
+  border: 1px solid #8a9099; border-radius: .5rem; background: #f2f4f6; color: #0e1116; }
+.im-sign-in button, .im-sign-out { font: inherit; padding: .4rem .9rem; border-radius: .5rem; cursor: pointer;
+  border: 1px solid #1f5f8b; background: #1f5f8b; color: #ffffff; }
+.im-sign-out { background: #ffffff; color: #0e1116; border-color: #8a9099; }
+.im-sign-in input:focus-visible, .im-sign-in button:focus-visible, .im-sign-out:focus-visible {
+  outline: 3px solid #1f5f8b; outline-offset: 2px; }
+.im-error { color: #a4262c; font-weight: bold; }
+</style>"""
+
+
+FAILED = (
+    "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch, oder es gab zu viele "
+    f"Fehlversuche (dann in {WINDOW_SECONDS // 60} Minuten erneut versuchen)."
+)
+
+
+def sign_out_button(where) -> None:
+    """Abmelden: served by serve.py a form posting to the sign-out route (which clears the cookie)."""
+    if _COOKIE_ONLY and st.context.cookies.get(COOKIE):
+        where.html(
+            f'{FORM_CSS}<form method="post" action="{SIGN_OUT_PATH}"><button type="submit" class="im-sign-out">'
+            "Abmelden</button></form>"
+        )
+    else:
+        where.button("Abmelden", on_click=sign_out)
+
+
+def sign_in_html(message: str = "", name: str = "") -> str:
+    """The sign-in form posting to serve.py's route: on the page *Daten laden* and, after a failed
+    attempt, on the route's own page. The password goes from the browser to that route only."""
+    error = f'<p role="alert" class="im-error">{html.escape(message)}</p>' if message else ""
+    return f"""{FORM_CSS}<form method="post" action="{SIGN_IN_PATH}" class="im-sign-in" aria-label="Anmeldung">
+{error}<p><label for="im-name">Benutzername</label><br>
+<input id="im-name" name="username" autocomplete="username" required value="{html.escape(name)}"></p>
+<p><label for="im-password">Passwort</label><br>
+<input id="im-password" name="password" type="password" autocomplete="current-password" required></p>
+<p><button type="submit">Anmelden</button></p>
+</form>"""
 
 
 def sign_out() -> None:
-    name = read_token(st.session_state.pop(SESSION_KEY, None))
-    if name:
-        event(log, logging.INFO, "editor signed out", user=name)
+    """The Streamlit button's sign-out: the token stops counting in this process (served by serve.py
+    the cookie itself is cleared by the form of `sign_out_button`)."""
+    signed_out(st.session_state.pop(SESSION_KEY, None))
+    if _COOKIE_ONLY:
+        signed_out(st.context.cookies.get(COOKIE))
     if _secret("auth") and getattr(st.user, "is_logged_in", False):
         st.logout()

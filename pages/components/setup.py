@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import settings
+from charts.plotly_locale import PLOTLY_LOCALE_CONFIG
 from charts.sentences import markdown_safe
 from charts.texts import APP_TITLE, PAGE_FAILED, SYNTHETIC_NOTE, level_title, missing_text
 from charts.view import ChartView, Filters, Source
@@ -25,22 +26,31 @@ from pages.components.downloads import chart_downloads
 log = logging.getLogger("integrationsmonitor")
 POPULATION = "Einwohnerzahlen"
 
-# plotly.js fetches its world base map from here instead of a CDN (see static/README.md). Charts are
-# shown with theme=None: Streamlit's theme would grey the axis text (3.7:1 on white); without it the
+# plotly.js fetches its world base map from here instead of a CDN (see static/README.md) and speaks
+# German from the definition shipped in charts/plotly_locale.py (modebar, hints, month names). Charts
+# are shown with theme=None: Streamlit's theme would grey the axis text (3.7:1 on white); without it the
 # screen shows the figure as built, as the PNG/SVG exports and the Sitzungsbericht do.
 PLOTLY_CONFIG = {
     "topojsonURL": "app/static/",
     "displaylogo": False,
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    **PLOTLY_LOCALE_CONFIG,
 }
 
-BEAMER_HEIGHT = 580  # 768 px minus the step buttons, the page margin and one note
+# The presented chart's height on a 1024×768 beamer (measured in Chromium, tests/test_browser.py):
+# 16 px page margin, 40 px "Einstellungen dieser Seite", 40 px step buttons and the gaps put the chart
+# at 128 px; below it the first summary sentence (two lines at 1024 px) and a one-line note must fit.
+BEAMER_HEIGHT = 520
 
+# Presentation mode: no sidebar, header or toolbar; the invisible elements at the top of the page (the
+# frame's CSS and script, this CSS, the hidden h1) take no gap of 1rem each, so the chart moves up.
 PRESENTATION_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"], footer { display: none !important; }
 .block-container { padding-top: 1rem !important; max-width: 100% !important; }
+.block-container > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(style, .visually-hidden) {
+    margin-bottom: -1rem; }
 </style>
 """
 
@@ -194,8 +204,15 @@ def _run_router_first() -> None:
 
 def fit_to_screen(figure: go.Figure) -> go.Figure:
     """The presented chart no taller than a 1024×768 beamer shows below the step buttons (the server
-    cannot see the screen: this is the smallest one a council room has); a tall ranking is squeezed."""
-    return go.Figure(figure).update_layout(height=min(figure.layout.height or BEAMER_HEIGHT, BEAMER_HEIGHT))
+    cannot see the screen: this is the smallest one a council room has). A tall ranking is squeezed,
+    and the names on its axis get smaller by the same ratio (at least 12 px), so plotly.js still
+    writes every name instead of every second one."""
+    height = figure.layout.height or BEAMER_HEIGHT
+    fitted = go.Figure(figure).update_layout(height=min(height, BEAMER_HEIGHT))
+    if height > BEAMER_HEIGHT and any(getattr(t, "orientation", None) == "h" for t in figure.data):
+        size = fitted.layout.yaxis.tickfont.size or fitted.layout.font.size or 13
+        fitted.update_yaxes(tickfont_size=max(12, int(size * BEAMER_HEIGHT / height)))
+    return fitted
 
 
 def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
@@ -207,6 +224,13 @@ def _next_page_button(where: DeltaGenerator, pos_key: str) -> bool:
     if where.button("Nächste Seite ▶", key=f"{pos_key}-page", type="primary", width="stretch"):
         st.switch_page(following, query_params=st.query_params.to_dict())
     return True
+
+
+def chart_summary(sentences: list[str]) -> None:
+    """What the chart shows in plain words, directly under it, as one paragraph in the body text
+    colour (names come from files: escaped, never Markdown)."""
+    if sentences:
+        st.markdown(markdown_safe(" ".join(sentences)))
 
 
 def chart_table(view: ChartView, key: str) -> None:
@@ -272,6 +296,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
                 st.caption(markdown_safe(view.withheld))
                 continue
             st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-{view.title}")
+            chart_summary(view.summary)
             for note in view.notes:
                 st.caption(markdown_safe(note))
             if (view.figure.layout.meta or {}).get("excerpt"):  # the chart shows a part: all of it here
@@ -315,6 +340,7 @@ def show_charts(page: Page, views: list[ChartView | None], key: str) -> None:
     )
     view = replace(views[index], figure=fit_to_screen(views[index].figure))
     st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=f"{key}-presented")
+    chart_summary(view.summary[:1])  # on the beamer the first sentence only: the chart speaks
     for note in view.notes:
         st.caption(markdown_safe(note))
     chart_table(view, key=f"{key}-presented-{view.key}")
