@@ -41,13 +41,23 @@ Fallzahl von 1 bis {page.filters.threshold - 1} Personen. Sie wird durch `{SUPPR
 gelassen; daraus berechnete Anteile, Veränderungen und Ränge ebenfalls.
 
 - **Sekundäre Sperrung:** Wo sich ein gesperrter Wert aus Summen oder Differenzen zurückrechnen ließe
-  (Stadt = Summe der Stadtteile, Deutsche = Einwohner:innen − Ausländer:innen, Kinder ≤ Personen), wird
-  mindestens ein weiterer Wert gesperrt. Geprüft wird mit einer linearen Optimierung: Jeder gesperrte
-  Wert muss sich aus allem Veröffentlichten nur auf eine Spanne von mindestens {page.filters.threshold} Personen
-  eingrenzen lassen.
+  (Stadt = Summe der Stadtteile, Stadtbezirk = Summe seiner Stadtteile, Deutsche = Einwohner:innen −
+  Ausländer:innen, Kinder ≤ Personen), wird mindestens ein weiterer Wert gesperrt. Stadtteile,
+  Stadtbezirke und die Stadt werden dabei **gemeinsam** geprüft, denn man kann die Tabellen beider
+  Ebenen herunterladen und voneinander abziehen. Geprüft wird mit einer linearen Optimierung: Jeder
+  gesperrte Wert muss sich aus allem Veröffentlichten nur auf eine Spanne von mindestens
+  {page.filters.threshold} Personen eingrenzen lassen (bei sehr großen Tabellen mit über 200 kleinen Werten wird
+  nur geprüft, dass kein gesperrter Wert eindeutig bestimmbar ist).
+- **Alter und Staatsangehörigkeit:** Die Alterspyramiden und Staatsangehörigkeiten aller Stadtteile,
+  Stadtbezirke und der ganzen Stadt werden ebenfalls gemeinsam geschützt: Ein Balken eines
+  Stadtbezirks ist die Summe der Balken seiner Stadtteile, also wird er gesperrt oder ein weiterer
+  Balken eines Stadtteils, wo sonst ein gesperrter Wert herauskäme. Bei einer Auswahl mehrerer
+  Stadtteile erscheint ein Wert nur, wenn er für jeden von ihnen erscheint.
 - **Übrige:** Herkunftsländer und Staatsangehörigkeiten mit weniger als {page.filters.threshold} Personen werden
   nicht einzeln genannt, sondern unter „{OTHER_LABEL}“ zusammengefasst; diese Gruppe umfasst
-  mindestens {page.filters.threshold} Personen, und ihre Mitglieder werden nirgends aufgelistet.
+  mindestens {page.filters.threshold} Personen, und ihre Mitglieder werden nirgends aufgelistet. Auch eine größere
+  Gruppe kommt unter „{OTHER_LABEL}“, wo ihre Zahl zusammen mit der Zahl für die ganze Stadt oder den
+  Stadtbezirk verriete, wie viele Personen einer Staatsangehörigkeit in einem anderen Stadtteil leben.
 - **Unterkünfte:** Belegung und Fehlbeleger einer Unterkunft unter der Grenze werden gesperrt; die
   Summen der Stadt bleiben sichtbar, die Zahl der Plätze auch.
 - **Gesamtzahlen** je Zeitraum (Zuweisungen) und Stichtag (Unterbringung) werden wie in den

@@ -19,7 +19,10 @@ if f.reference_date is not None and view.when.date() != f.reference_date:
     st.caption(f"Stand der Belegung: {fmt_date(view.when)} (letzter Stichtag vor dem {f.date_text}).")
 
 now = view.now
-cols = st.columns(4)
+# on the beamer the key figures go below the chart: above it they push it off a 1024×768 screen
+top = st.container()
+show_charts(page, view.charts, key="unterbringung")
+cols = (st.container() if f.presentation else top).columns(4)
 cols[0].metric("Plätze", fmt_int(now["capacity"]))
 cols[1].metric(
     "belegt", fmt_int(now["occupants"]), help=f"Belegungsquote {fmt_pct(now['occupancy_rate_pct'])}"
@@ -28,7 +31,6 @@ cols[2].metric("frei", fmt_int(now["free_places"]))
 cols[3].metric(
     "Fehlbeleger", fmt_int(now["fehlbeleger"]), help=f"Anteil {fmt_pct(now['fehlbeleger_share_pct'])}"
 )
-show_charts(page, view.charts, key="unterbringung")
 if not f.presentation:
     if view.projection.status == "too_few":
         st.markdown(f"**Vorausschätzung:** {projection_text(view.projection)}")

@@ -21,12 +21,14 @@ if view.only_years:
     left.caption("Nur Jahreszahlen geladen; eine Aufteilung auf Monate ist nicht möglich.")
 
 last = view.last
-cols = st.columns(4)
+# on the beamer the key figures go below the chart: above it they push it off a 1024×768 screen
+top = st.container()
+show_charts(page, view.charts, key="zuweisungen")
+cols = (st.container() if f.presentation else top).columns(4)
 cols[0].metric(f"Zuweisungen {last['period']}", fmt_int(last["allocated_persons"]))
 cols[1].metric("davon Kinder", fmt_int(last["allocated_minors"]))
 cols[2].metric("Anteil Kinder", fmt_pct(last["allocated_minors_share_pct"]))
 cols[3].metric("seit Beginn der Daten", fmt_int(last["allocated_persons_cumulative"]))
-show_charts(page, view.charts, key="zuweisungen")
 
 if not f.presentation:
     st.subheader(f"Zuweisungen {last['period']} nach Herkunftsland")
