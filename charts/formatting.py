@@ -39,10 +39,14 @@ _GERMAN = str.maketrans({",": ".", ".": ","})
 
 def fmt_number(value: object, decimals: int = 1, signed: bool = False) -> str:
     """A number with German separators and exactly ``decimals`` decimals: 1234.5 → "1.234,5"."""
-    number = _decimal(value, decimals)
-    if number is None:
-        return MISSING
-    text = format(abs(number), f",.{max(decimals, 0)}f").translate(_GERMAN)
+    if isinstance(value, numbers.Integral) and decimals >= 0:  # a count: no rounding to do
+        number = int(value)
+        text = f"{abs(number):,}".replace(",", ".") + ("," + "0" * decimals if decimals else "")
+    else:
+        number = _decimal(value, decimals)
+        if number is None:
+            return MISSING
+        text = format(abs(number), f",.{max(decimals, 0)}f").translate(_GERMAN)
     if number < 0:
         return MINUS + text
     if signed:
