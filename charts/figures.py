@@ -360,26 +360,21 @@ def district_map(
     return go.Figure(data=traces, layout=layout)
 
 
-class Geometry(dict):
-    """A GeoJSON geometry that is never changed once built: `deepcopy` returns it as it is.
+class Shared(dict):
+    """A GeoJSON feature that is never changed once built: `deepcopy` returns it as it is.
 
     Plotly deep-copies every trace when a figure is created and again in `to_dict()` (which
     `st.plotly_chart` calls): for a map of 550 districts that walked ~90,000 coordinate tuples each
     time. JSON, `==` and plotly's validation see an ordinary dict."""
 
-    def __deepcopy__(self, memo: dict) -> Geometry:
+    def __deepcopy__(self, memo: dict) -> Shared:
         return self
 
 
 def _features(gdf: gpd.GeoDataFrame) -> dict[str, dict]:
     """One GeoJSON feature per district, built once per figure."""
     return {
-        key: {
-            "type": "Feature",
-            "id": key,
-            "properties": {"district_id": key},
-            "geometry": Geometry(mapping(geom)),
-        }
+        key: Shared(type="Feature", id=key, properties={"district_id": key}, geometry=mapping(geom))
         for key, geom in zip(gdf["district_id"], gdf.geometry, strict=True)
     }
 
