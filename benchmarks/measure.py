@@ -128,7 +128,8 @@ def page_reruns(db: Path, page: str, dates: list[date], n: int, exact: bool = Fa
     Each rerun picks a Stichtag not shown before in this session (the query cache misses, as when a
     planner steps through the years), cycling when there are fewer Stichtage than reruns.
     Default: the public view every reader gets (small counts suppressed); `exact`: a signed-in
-    editor with "Exakte Werte" switched on (no suppression).
+    editor with "Exakte Werte" switched on (no suppression). `cpu`: CPU seconds of this process per
+    rerun, the steadier number on a shared machine (wall time waits for the other work on it).
     """
     import streamlit as st
     from streamlit.runtime.pages_manager import PagesManager
@@ -154,15 +155,17 @@ def page_reruns(db: Path, page: str, dates: list[date], n: int, exact: bool = Fa
     first, _ = timed(lambda: at.run().switch_page(page).run())
     _check(at, page)
     order = [d for d in reversed(dates[:-1])] or dates  # the app opens on the last Stichtag
-    seconds = []
+    seconds, cpu = [], []
     for i in range(n):
         at.selectbox(key="reference_date").set_value(order[i % len(order)].isoformat())
+        started = time.process_time()  # every thread of this process: AppTest runs the script in its own
         seconds.append(timed(at.run)[0])
+        cpu.append(time.process_time() - started)
         _check(at, page)
     charts = len(at.get("plotly_chart"))
     st.cache_data.clear()
     st.cache_resource.clear()
-    return {"first": first, "seconds": seconds, "charts": charts}
+    return {"first": first, "seconds": seconds, "cpu": cpu, "charts": charts}
 
 
 def _check(at, page: str) -> None:

@@ -31,22 +31,27 @@ EXPLANATIONS = {
     "cached per database version) and puts the hover labels into the `hovertemplate` with the values "
     "as `customdata`; if this goal is missed again, lower `SCREEN_PX` or round to 3 decimals.",
     "rerun_karte": "Every rerun here changes to a Stichtag not shown before, so the finished view misses "
-    "its cache and is built: the public view of the Stadtteil table (`indicators.disclosure.public_view`), "
-    "classes, the German hover texts of 550 districts (`charts.figures.hover_fields`: babel's "
-    "`format_decimal` per value, which reloads locale data each call — ~8 % of the server's CPU under "
-    "load) and plotly's validation of ~200 KB of GeoJSON per class. A Stichtag another session already "
-    "opened costs ~0.1 s (shared view, frozen figure). What would meet the goal on a miss: format numbers "
-    "with one cached `babel.numbers` pattern (or plain f-strings with swapped separators) in "
-    "`charts.formatting`, build the per-class GeoJSON from features prepared once per database version, "
-    "and build the views of every Stichtag for the default settings right after an import.",
-    "rerun_profil": "A new Stichtag misses the shared profile and builds 14 figures: 3 time series, "
-    "nationalities, age pyramid and 3 rankings of all 550 Stadtteile (each ranking ~0.15 s: plotly "
-    "`update_layout`/`update_yaxes` validation in `charts.figures.style` and `ranking_bar`, German "
-    "number formatting per bar). The time series do not depend on the Stichtag except for their source "
-    "line. What would meet the goal: build the time series once per (database, district) and only the "
-    "source line per Stichtag, draw the ranking only around the chosen Stadtteil (as the phone view does), "
-    "build figures from dicts with `go.Figure(..., skip_invalid=True)`/`_validate=False` instead of "
-    "chained `update_*` calls, and cache the number formats.",
+    "its cache and is built. Since issue 17's third round the figure builders no longer dominate (German "
+    "numbers without babel, each figure created once from dicts, GeoJSON features not deep-copied: about "
+    "half the CPU of a rerun went). What remains per miss, by cProfile share: the public view of the "
+    "Stadtteil table (`indicators.disclosure.public_view`, ~¼), the accessible text table of 550 rows "
+    "(`charts.view.text_table`, ~⅕), the map itself (~⅓: hover texts, GeoJSON features from shapely, one "
+    "validation) and plotly's JSON cleaning of the frozen figure's coordinates (`charts.reads.FrozenFigure`). "
+    "A Stichtag another session already opened costs ~0.1 s. What would meet the goal on a miss: GeoJSON "
+    "features built once per database version beside the screen geometry (`charts.reads`), the frozen "
+    "figure's dict written without plotly's generic cleaning of coordinates, the text table formatted only "
+    "when it is opened, and the views of every Stichtag for the default settings built right after an "
+    "import.",
+    "rerun_profil": "A new Stichtag misses the shared profile and builds its figures again: 3 time series, "
+    "nationalities, age pyramid and 2 rankings of all 550 Stadtteile. The figure builders cost about half "
+    "of what they did (rankings ~50 ms instead of ~150 ms each); the largest single item is now the "
+    "municipality's time series (`charts.reads.city_series` → `indicators.shares.municipality_series`, "
+    "one `municipality_totals` per Stichtag, ~⅓ of a rerun) although it does not depend on the Stichtag, "
+    "then the text tables of the six charts (`charts.view.text_table`) and the public view. What would "
+    "meet the goal: `city_series` cached per database version and municipality (or computed in one "
+    "groupby), the time series built once per (database, district) with only the source line per "
+    "Stichtag, the text tables formatted when opened, and the rankings drawn only around the chosen "
+    "Stadtteil.",
     "sessions": "Two real Chromium contexts share the 2 cores with the server and with other work on the "
     "machine; see the websocket measurements for the server's share.",
     "first_open": "The first session after `streamlit run` pays for everything Streamlit does lazily: "
@@ -79,7 +84,7 @@ EXPLANATIONS = {
     "rerun_karte_exact": "As for readers: a Stichtag not shown before builds the map (the exact values skip "
     "only the public view); a Stichtag another session opened costs ~0.1 s. Remedies as for the reader's "
     "Karte rerun.",
-    "rerun_profil_exact": "As for readers: a new Stichtag builds the 14 figures of the profile (the exact "
+    "rerun_profil_exact": "As for readers: a new Stichtag builds the figures of the profile again (the exact "
     "values skip only the public view). Remedies as for the reader's profile rerun.",
     "session_errors": "Interactions that did not show the new Stichtag within 30 s (or sessions that "
     "did not open within 120 s) count as errors; they are the tail of the same queue.",

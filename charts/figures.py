@@ -1,11 +1,14 @@
 """Plotly figure builders: frames in, `go.Figure` out. No Streamlit here, so they are testable alone.
 
-German separators are set once, in `style()`; every hover text is pre-formatted in German.
+German separators are set once, in `house_layout()` (`style()` for a figure built trace by trace);
+every hover text is pre-formatted in German.
 Maps are `go.Choropleth` on a hidden base map fitted to the municipality: no tiles, no outside server
 (the app points plotly's `topojsonURL` at an empty local file, see `static/README.md`).
 """
 
 from __future__ import annotations
+
+import functools
 
 import geopandas as gpd
 import mapclassify
@@ -14,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from charts.formatting import MISSING, PLOTLY_SEPARATORS, fmt_indicator, fmt_int
 from indicators.catalogue import POINTS, Indicator
@@ -27,67 +31,90 @@ ACCENT = "#1f5f8b"
 TEXT_CONTRAST = 4.5  # WCAG 2.1 AA, normal text
 
 
-def style(
-    fig: go.Figure, title: str, source: str, presentation: bool = False, height: int | None = None
-) -> go.Figure:
-    """Title, source line under the chart, German separators, legible type (large for the beamer)."""
+def house_layout(title: str, source: str, presentation: bool = False, height: int | None = None) -> dict:
+    """The house style as a plain layout dict: title, source line under the chart, German separators,
+    legible type (large for the beamer).
+
+    The builders start from it and create their figure once, `go.Figure(data=[…], layout=…)`: plotly
+    validates every property there in one pass, where chained `update_layout`/`update_xaxes`/
+    `add_annotation` calls parsed and validated the whole layout again each time (~50 ms per figure)."""
     size = 20 if presentation else 13
-    fig.update_layout(
-        title={
+
+    def axis() -> dict:
+        # automargin: tick labels and axis titles push the margin out instead of being cut off at the
+        # left edge (the page shows the figure as built, theme=None, as the exports do)
+        return {"tickfont": {"size": size}, "title": {"font": {"size": size}}, "gridcolor": "#e6e6e6",
+                "automargin": True}  # fmt: skip
+
+    return {
+        "title": {
             "text": f"<b>{title}</b>",
             "font": {"size": size + 8 if presentation else size + 4},
             "x": 0.01,
         },
-        font={"family": FONT, "size": size, "color": TEXT_COLOUR},
-        separators=PLOTLY_SEPARATORS,
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin={"l": 10, "r": 10, "t": 70 if presentation else 56, "b": 70 if presentation else 56},
-        legend={"font": {"size": size}},
-        hoverlabel={"font": {"family": FONT, "size": size}},
-        height=height or (560 if presentation else 520),
-    )
-    fig.add_annotation(
-        text=source,
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=0,
-        yshift=-44 if presentation else -38,
-        xanchor="left",
-        yanchor="top",
-        showarrow=False,
-        font={"size": size - 2 if presentation else size - 2, "color": "#4a4f55"},
-    )
-    # automargin: tick labels and axis titles push the margin out instead of being cut off at the left
-    # edge (the page shows the figure as built, theme=None, as the exports do)
-    axes = {
-        "tickfont": {"size": size},
-        "title_font": {"size": size},
-        "gridcolor": "#e6e6e6",
-        "automargin": True,
+        "font": {"family": FONT, "size": size, "color": TEXT_COLOUR},
+        "separators": PLOTLY_SEPARATORS,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "margin": {"l": 10, "r": 10, "t": 70 if presentation else 56, "b": 70 if presentation else 56},
+        "legend": {"font": {"size": size}},
+        "hoverlabel": {"font": {"family": FONT, "size": size}},
+        "height": height or (560 if presentation else 520),
+        "annotations": [
+            {
+                "text": source,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 0,
+                "yshift": -44 if presentation else -38,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": size - 2, "color": "#4a4f55"},
+            }
+        ],
+        "xaxis": axis(),
+        "yaxis": axis(),
     }
-    fig.update_xaxes(**axes)
-    fig.update_yaxes(**axes)
+
+
+def merge(base: dict, extra: dict) -> dict:
+    """`extra` merged into `base` (in place, returned): nested dicts key by key, as `update_layout` does."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def style(
+    fig: go.Figure, title: str, source: str, presentation: bool = False, height: int | None = None
+) -> go.Figure:
+    """`house_layout` applied to a figure built trace by trace (one layout update)."""
+    layout = house_layout(title, source, presentation, height)
+    layout["annotations"] = [*fig.layout.annotations, *layout["annotations"]]
+    fig.update_layout(layout)
     return fig
 
 
-def room_for_axis_title(fig: go.Figure, source: str, presentation: bool) -> go.Figure:
-    """Move the source line below an x-axis title (`style` puts it where the title would be)."""
+def axis_title_room(layout: dict, source: str, presentation: bool) -> dict:
+    """Move the source line below an x-axis title (`house_layout` puts it where the title would be)."""
     extra = 30 if presentation else 22
-    for annotation in fig.layout.annotations:
-        if annotation.text == source:
-            annotation.yshift = (annotation.yshift or 0) - extra
-    fig.update_layout(margin={"b": fig.layout.margin.b + extra})
-    return fig
+    for annotation in layout.get("annotations", []):
+        if annotation.get("text") == source:
+            annotation["yshift"] = (annotation.get("yshift") or 0) - extra
+    layout["margin"]["b"] = layout["margin"]["b"] + extra
+    return layout
 
 
-def room_for_bar_labels(fig: go.Figure, values: pd.Series) -> go.Figure:
+def bar_label_room(layout: dict, values: pd.Series) -> dict:
     """Widen the value axis so the text beside the longest bar is not cut off."""
     top = pd.to_numeric(values, errors="coerce").max()
     if pd.notna(top) and top > 0:
-        fig.update_xaxes(range=[0, float(top) * 1.15])
-    return fig
+        layout["xaxis"]["range"] = [0, float(top) * 1.15]
+    return layout
 
 
 def class_breaks(
@@ -260,7 +287,7 @@ def district_map(
     has_value = gdf["value"].notna()
     neutral = neutral_value(indicator)
     breaks = class_breaks(gdf.loc[has_value, "value"], scheme, k, neutral)
-    fig = go.Figure()
+    traces = []
     gdf["fill"] = NO_DATA_COLOUR
     if len(breaks):
         lowest = lowest_bound(gdf.loc[has_value, "value"], breaks, neutral)
@@ -272,7 +299,7 @@ def district_map(
             part = gdf[chosen & has_value & (cls == i)]
             gdf.loc[part.index, "fill"] = colour
             if not part.empty:
-                fig.add_trace(_choropleth(part, colour, label, features, hover_template))
+                traces.append(_choropleth(part, colour, label, features, hover_template))
     hidden = (
         gdf["hidden"].fillna(False).astype(bool) if "hidden" in gdf else pd.Series(False, index=gdf.index)
     )
@@ -282,77 +309,111 @@ def district_map(
     ):
         if not part.empty:
             names = ", ".join(part["district"].astype(str))
-            fig.add_trace(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}", features, hover_template))
+            traces.append(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}", features, hover_template))
     if not chosen.all():
-        fig.add_trace(_choropleth(gdf[~chosen], OTHER_COLOUR, "nicht ausgewählt", features, hover_template))
+        traces.append(_choropleth(gdf[~chosen], OTHER_COLOUR, "nicht ausgewählt", features, hover_template))
     if labels:
         named = gdf[chosen]
         points = named.geometry.representative_point()
-        fig.add_trace(
-            go.Scattergeo(
-                lon=points.x,
-                lat=points.y,
-                text=named["district"],
-                mode="text",
-                hoverinfo="skip",
-                showlegend=False,
-                textfont={
+        traces.append(
+            {
+                "type": "scattergeo",
+                "lon": points.x,
+                "lat": points.y,
+                "text": named["district"],
+                "mode": "text",
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "textfont": {
                     "size": 16 if presentation else 11,
                     "family": FONT,
                     "color": [label_colour(c) for c in named["fill"]],
                 },
-            )
+            }
         )
-    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
-    style(fig, title, source, presentation, height=560 if presentation else 600)
-    fig.update_layout(
-        legend={
-            "title": {"text": indicator.short_label, "font": {"size": 20 if presentation else 13}},
-            "itemclick": False,
-            "itemdoubleclick": False,
+    layout = merge(
+        {
+            "geo": {
+                "fitbounds": "locations",
+                "visible": False,
+                "projection": {"type": "mercator"},
+                "bgcolor": "white",
+            }
         },
-        margin={"l": 0, "r": 0},
+        house_layout(title, source, presentation, height=560 if presentation else 600),
+    )
+    merge(
+        layout,
+        {
+            "legend": {
+                "title": {"text": indicator.short_label, "font": {"size": 20 if presentation else 13}},
+                "itemclick": False,
+                "itemdoubleclick": False,
+            },
+            "margin": {"l": 0, "r": 0},
+        },
     )
     if compact:  # a phone: the legend goes under the map, the source line below it
-        fig.update_layout(
-            legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
-            margin={"b": fig.layout.margin.b + 90},
-        )
-        for annotation in fig.layout.annotations:
-            if annotation.text == source:
-                annotation.yshift = (annotation.yshift or 0) - 90
-                annotation.text = source.replace(" · ", "<br>").replace(", ", ",<br>")
-    return fig
+        merge(layout, {"legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "top"}})
+        layout["margin"]["b"] += 90
+        for annotation in layout["annotations"]:
+            if annotation["text"] == source:
+                annotation["yshift"] = (annotation["yshift"] or 0) - 90
+                annotation["text"] = source.replace(" · ", "<br>").replace(", ", ",<br>")
+    return go.Figure(data=traces, layout=layout)
+
+
+class Shared(dict):
+    """A GeoJSON feature that is never changed once built: `deepcopy` returns it as it is.
+
+    Plotly deep-copies every trace when a figure is created and again in `to_dict()` (which
+    `st.plotly_chart` calls): for a map of 550 districts that walked ~90,000 coordinate tuples each
+    time. JSON, `==` and plotly's validation see an ordinary dict."""
+
+    def __deepcopy__(self, memo: dict) -> Shared:
+        return self
 
 
 def _features(gdf: gpd.GeoDataFrame) -> dict[str, dict]:
-    """One GeoJSON feature per district, built once per figure."""
-    return {
-        key: {"type": "Feature", "id": key, "properties": {"district_id": key}, "geometry": mapping(geom)}
-        for key, geom in zip(gdf["district_id"], gdf.geometry, strict=True)
-    }
+    """One GeoJSON feature per district (the same object for the same district and outline)."""
+    return {key: _feature(key, geom) for key, geom in zip(gdf["district_id"], gdf.geometry, strict=True)}
+
+
+@functools.lru_cache(maxsize=8192)
+def _feature(key: str, geometry: BaseGeometry) -> Shared:
+    """Built once per outline: shapely hashes and compares a geometry by its coordinates (~20 µs), where
+    writing them out as GeoJSON tuples took ~60 µs per district on every map."""
+    return Shared(type="Feature", id=key, properties={"district_id": key}, geometry=mapping(geometry))
 
 
 def _choropleth(
     part: gpd.GeoDataFrame, colour: str, label: str, features: dict[str, dict], hover_template: str
-) -> go.Choropleth:
+) -> dict:
     geojson = {"type": "FeatureCollection", "features": [features[k] for k in part["district_id"]]}
-    return go.Choropleth(
-        geojson=geojson,
-        featureidkey="properties.district_id",
-        locations=part["district_id"],
-        z=np.zeros(len(part)),
-        colorscale=[[0, colour], [1, colour]],
-        showscale=False,
-        name=label,
-        showlegend=True,
-        marker={"line": {"color": "white", "width": 1}},
-        customdata=part["hover"].tolist(),
-        hovertemplate=hover_template,
-    )
+    return {
+        "type": "choropleth",
+        "geojson": geojson,
+        "featureidkey": "properties.district_id",
+        "locations": part["district_id"],
+        "z": np.zeros(len(part)),
+        "colorscale": [[0, colour], [1, colour]],
+        "showscale": False,
+        "name": label,
+        "showlegend": True,
+        "marker": {"line": {"color": "white", "width": 1}},
+        "customdata": part["hover"].tolist(),
+        "hovertemplate": hover_template,
+    }
 
 
-def ranking_bar(
+def ranking_bar(data: pd.DataFrame, indicator: Indicator, **options) -> go.Figure:
+    """Districts sorted by value (the map's stand-in where no boundaries exist). `options`: title and
+    source, optionally reference and reference_label (a dashed line), presentation; see `ranking_parts`."""
+    traces, layout = ranking_parts(data, indicator, **options)
+    return go.Figure(data=traces, layout=layout)
+
+
+def ranking_parts(
     data: pd.DataFrame,
     indicator: Indicator,
     *,
@@ -361,35 +422,36 @@ def ranking_bar(
     reference: float | None = None,
     reference_label: str | None = None,
     presentation: bool = False,
-) -> go.Figure:
-    """Districts sorted by value (the map's stand-in where no boundaries exist)."""
+) -> tuple[list[dict], dict]:
+    """`ranking_bar`'s traces and layout as dicts, for builders that change them before the figure."""
     frame = data.dropna(subset=["value"]).sort_values("value")
-    frame = frame.assign(
-        hover=hover_texts(frame, indicator), label=[fmt_indicator(v, indicator) for v in frame["value"]]
+    bar = {
+        "type": "bar",
+        "x": frame["value"],
+        "y": frame["district"],
+        "orientation": "h",
+        "marker": {"color": ACCENT},
+        "text": [fmt_indicator(v, indicator) for v in frame["value"]],
+        "textposition": "outside",
+        "hovertext": hover_texts(frame, indicator),
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "cliponaxis": False,
+    }
+    layout = house_layout(title, source, presentation, height=max(420, 34 * len(frame) + 160))
+    if reference is not None and np.isfinite(reference):  # what `fig.add_vline(…)` adds
+        layout["shapes"] = [
+            {"type": "line", "x0": reference, "x1": reference, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+             "line": {"color": "#b2182b", "dash": "dash"}}
+        ]  # fmt: skip
+        layout["annotations"].insert(
+            0,
+            {"text": f"{reference_label}: {fmt_indicator(reference, indicator)}", "font": {"color": "#b2182b"},
+             "showarrow": False, "x": reference, "xanchor": "center", "xref": "x", "y": 1, "yanchor": "bottom",
+             "yref": "y domain"},
+        )  # fmt: skip
+    merge(layout, {"showlegend": False, "bargap": 0.25})
+    merge(
+        layout["xaxis"],
+        {"title": {"text": f"{indicator.short_label} ({indicator.unit})"}, "rangemode": "tozero"},
     )
-    fig = go.Figure(
-        go.Bar(
-            x=frame["value"],
-            y=frame["district"],
-            orientation="h",
-            marker_color=ACCENT,
-            text=frame["label"],
-            textposition="outside",
-            hovertext=frame["hover"],
-            hovertemplate="%{hovertext}<extra></extra>",
-            cliponaxis=False,
-        )
-    )
-    if reference is not None and np.isfinite(reference):
-        fig.add_vline(
-            x=reference,
-            line_dash="dash",
-            line_color="#b2182b",
-            annotation_text=f"{reference_label}: {fmt_indicator(reference, indicator)}",
-            annotation_position="top",
-            annotation_font_color="#b2182b",
-        )
-    style(fig, title, source, presentation, height=max(420, 34 * len(frame) + 160))
-    fig.update_layout(showlegend=False, bargap=0.25)
-    fig.update_xaxes(title_text=f"{indicator.short_label} ({indicator.unit})", rangemode="tozero")
-    return room_for_axis_title(room_for_bar_labels(fig, frame["value"]), source, presentation)
+    return [bar], axis_title_room(bar_label_room(layout, frame["value"]), source, presentation)

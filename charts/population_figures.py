@@ -13,11 +13,13 @@ import plotly.graph_objects as go
 from charts.figures import (
     ACCENT,
     TEXT_COLOUR,
+    axis_title_room,
+    bar_label_room,
     district_map,
+    house_layout,
+    merge,
     ranking_bar,
-    room_for_axis_title,
-    room_for_bar_labels,
-    style,
+    ranking_parts,
 )
 from charts.formatting import fmt_date, fmt_indicator, fmt_int, fmt_number, fmt_pct
 from indicators.catalogue import OTHER_LABEL, PERCENT, Indicator
@@ -79,7 +81,7 @@ def time_series(
     frame: reference_date, district, value (and `raw`, the value before indexing, when indexed).
     index_base: the base Stichtag as text when the values are indexed (base = 100).
     """
-    fig = go.Figure()
+    traces = []
     names = list(dict.fromkeys(frame["district"]))
     colours = iter(LINE_COLOURS * (len(names) // len(LINE_COLOURS) + 1))
     for name in names:
@@ -96,38 +98,49 @@ def time_series(
             else:
                 lines.append(f"{indicator.short_label}: {fmt_indicator(row.value, indicator)}")
             hover.append("<br>".join(lines))
-        fig.add_trace(
-            go.Scatter(
-                x=part["reference_date"],
-                y=part["value"],
-                name=name,
-                mode="lines+markers",
-                line={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": part["reference_date"],
+                "y": part["value"],
+                "name": name,
+                "mode": "lines+markers",
+                "line": {
                     "color": REFERENCE_COLOUR if is_reference else next(colours),
                     "width": 4 if is_reference else 2.5,
                     "dash": "dash" if is_reference else "solid",
                 },
-                marker={"size": 7 if len(part) > 1 else 12},
-                hovertext=hover,
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+                "marker": {"size": 7 if len(part) > 1 else 12},
+                "hovertext": hover,
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
-    style(fig, title, source, presentation, height=640 if presentation else 480)
+    layout = house_layout(title, source, presentation, height=640 if presentation else 480)
     whole_years = year_ends(frame["reference_date"])
     ticks = (PHONE_DATE_TICKS if whole_years else PHONE_DATE_TICKS - 1) if compact else MAX_DATE_TICKS
     tickvals, ticktext = date_ticks(frame["reference_date"], ticks)
     axis_title = "Stichtag (jeweils 31.12.)" if whole_years else "Stichtag"
-    fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text=axis_title, tickangle=0)
-    room_for_axis_title(fig, source, presentation)
+    merge(
+        layout["xaxis"],
+        {"tickvals": tickvals, "ticktext": ticktext, "title": {"text": axis_title}, "tickangle": 0},
+    )
+    axis_title_room(layout, source, presentation)
     if index_base is not None:
-        fig.update_yaxes(title_text=f"Index ({index_base} = 100)", tickformat=",.0f")
-        fig.add_hline(y=100, line_color="#8a8f94", line_width=1)
+        merge(layout["yaxis"], {"title": {"text": f"Index ({index_base} = 100)"}, "tickformat": ",.0f"})
+        layout["shapes"] = [  # what `fig.add_hline(y=100, …)` adds
+            {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 100, "y1": 100, "yref": "y",
+             "line": {"color": "#8a8f94", "width": 1}}
+        ]  # fmt: skip
     elif indicator.unit == PERCENT:
-        fig.update_yaxes(title_text=f"{indicator.short_label} (%)", ticksuffix=" %", rangemode="tozero")
+        merge(layout["yaxis"], {"title": {"text": f"{indicator.short_label} (%)"}, "ticksuffix": " %",
+                                "rangemode": "tozero"})  # fmt: skip
     else:
-        fig.update_yaxes(title_text=f"{indicator.short_label} ({indicator.unit})", tickformat=",d")
-    fig.update_layout(hovermode="closest", legend={"title": {"text": ""}})
-    return fig
+        merge(
+            layout["yaxis"],
+            {"title": {"text": f"{indicator.short_label} ({indicator.unit})"}, "tickformat": ",d"},
+        )
+    merge(layout, {"hovermode": "closest", "legend": {"title": {"text": ""}}})
+    return go.Figure(data=traces, layout=layout)
 
 
 def nationality_bar(frame: pd.DataFrame, *, title: str, source: str, presentation: bool = False) -> go.Figure:
@@ -155,28 +168,27 @@ def nationality_bar(frame: pd.DataFrame, *, title: str, source: str, presentatio
             hover.append(f"<b>{n}</b><br>{fmt_int(p)} Personen<br>{fmt_pct(s)} der Ausländer:innen")
             persons.append(float(p))
     colours = [MUTED if n == OTHER_LABEL else ACCENT for n in ordered["nationality"]]
-    fig = go.Figure(
-        go.Bar(
-            x=persons,
-            y=ordered["nationality"],
-            orientation="h",
-            marker_color=colours,
-            text=labels,
-            textposition="outside",
-            textfont={
-                "size": [(30 if presentation else 20) if h else (20 if presentation else 13) for h in hidden]
-            },
-            cliponaxis=False,
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    )
-    style(fig, title, source, presentation, height=max(380, 40 * len(frame) + 160))
-    fig.update_layout(showlegend=False, bargap=0.25)
+    bar = {
+        "type": "bar",
+        "x": persons,
+        "y": ordered["nationality"],
+        "orientation": "h",
+        "marker": {"color": colours},
+        "text": labels,
+        "textposition": "outside",
+        "textfont": {
+            "size": [(30 if presentation else 20) if h else (20 if presentation else 13) for h in hidden]
+        },
+        "cliponaxis": False,
+        "hovertext": hover,
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
+    layout = house_layout(title, source, presentation, height=max(380, 40 * len(frame) + 160))
+    merge(layout, {"showlegend": False, "bargap": 0.25})
     top = pd.to_numeric(frame["persons"], errors="coerce").max() if len(frame) else None
     top = float(top) if top is not None and pd.notna(top) and top > 0 else 1.0
-    fig.update_xaxes(title_text="Personen", tickformat=",d", range=[0, top * 1.3])
-    return room_for_axis_title(fig, source, presentation)
+    merge(layout["xaxis"], {"title": {"text": "Personen"}, "tickformat": ",d", "range": [0, top * 1.3]})
+    return go.Figure(data=[bar], layout=axis_title_room(layout, source, presentation))
 
 
 def age_pyramid_chart(
@@ -191,7 +203,7 @@ def age_pyramid_chart(
     ages = sort_age_groups(frame["age_group"].unique())
     if "hidden" not in frame:
         frame = frame.assign(hidden=False)
-    fig = go.Figure()
+    traces = []
     for sex, side in (("m", -1), ("w", 1)):
         for status, colour in (("mit", WITH_MH), ("ohne", WITHOUT_MH)):
             part = frame.loc[(frame["sex"] == sex) & (frame["migration_status"] == status)]
@@ -203,57 +215,58 @@ def age_pyramid_chart(
             )
             secret = part.groupby("age_group")["hidden"].any().reindex(ages, fill_value=False).astype(bool)
             persons = persons.mask(secret)
-            fig.add_trace(
-                go.Bar(
-                    y=[_age_label(a) for a in ages],
-                    x=[None if pd.isna(p) else side * p for p in persons],
-                    orientation="h",
-                    name=STATUS[status],
-                    legendgroup=status,
-                    showlegend=sex == "m",
-                    marker_color=colour,
-                    hovertext=[
+            traces.append(
+                {
+                    "type": "bar",
+                    "y": [_age_label(a) for a in ages],
+                    "x": [None if pd.isna(p) else side * p for p in persons],
+                    "orientation": "h",
+                    "name": STATUS[status],
+                    "legendgroup": status,
+                    "showlegend": sex == "m",
+                    "marker": {"color": colour},
+                    "hovertext": [
                         f"<b>{SEXES[sex]}, {_age_label(a)} Jahre</b><br>{STATUS[status]}: "
                         + (SUPPRESSED if hidden else fmt_int(p))
                         for a, p, hidden in zip(ages, persons, secret, strict=True)
                     ],
-                    hovertemplate="%{hovertext}<extra></extra>",
-                )
+                    "hovertemplate": "%{hovertext}<extra></extra>",
+                }
             )
     shown = frame.loc[frame["sex"].isin(list(SEXES)) & ~frame["hidden"].astype(bool)]
     totals = pd.to_numeric(shown.groupby(["sex", "age_group"])["persons"].sum(), errors="coerce")
     top = float(totals.max()) if len(totals) and pd.notna(totals.max()) and totals.max() > 0 else 1.0
     ticks = _symmetric_ticks(top)
-    style(fig, title, source, presentation, height=640 if presentation else 500)
-    fig.update_layout(
-        margin={"t": fig.layout.margin.t + 16},  # legend and Männer/Frauen between title and plot
-        barmode="relative",
-        bargap=0.08,
-        legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"},
-    )
-    fig.update_xaxes(
-        tickvals=ticks,
-        ticktext=[fmt_int(abs(t)) for t in ticks],
-        range=[-top * 1.1, top * 1.1],
-        title_text="Personen",
-        zeroline=True,
-        zerolinecolor=TEXT_COLOUR,
-    )
-    fig.update_yaxes(title_text="Alter (Jahre)", type="category")
+    layout = house_layout(title, source, presentation, height=640 if presentation else 500)
+    layout["margin"]["t"] += 16  # legend and Männer/Frauen between title and plot
+    merge(layout, {
+        "barmode": "relative",
+        "bargap": 0.08,
+        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"},
+    })  # fmt: skip
+    merge(layout["xaxis"], {
+        "tickvals": ticks,
+        "ticktext": [fmt_int(abs(t)) for t in ticks],
+        "range": [-top * 1.1, top * 1.1],
+        "title": {"text": "Personen"},
+        "zeroline": True,
+        "zerolinecolor": TEXT_COLOUR,
+    })  # fmt: skip
+    merge(layout["yaxis"], {"title": {"text": "Alter (Jahre)"}, "type": "category"})
     size = 20 if presentation else 13
     for text, x in (("◀ Männer", 0.0), ("Frauen ▶", 1.0)):
-        fig.add_annotation(
-            text=f"<b>{text}</b>",
-            xref="paper",
-            yref="paper",
-            x=x,
-            y=1.0,
-            xanchor="left" if x < 0.5 else "right",
-            yanchor="bottom",
-            showarrow=False,
-            font={"size": size},
-        )
-    return room_for_axis_title(fig, source, presentation)
+        layout["annotations"].append({
+            "text": f"<b>{text}</b>",
+            "xref": "paper",
+            "yref": "paper",
+            "x": x,
+            "y": 1.0,
+            "xanchor": "left" if x < 0.5 else "right",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": size},
+        })  # fmt: skip
+    return go.Figure(data=traces, layout=axis_title_room(layout, source, presentation))
 
 
 def map_or_ranking(
@@ -314,7 +327,7 @@ def ranking_highlight(
     full = data
     if compact:
         data = rank_neighbours(data, highlight)
-    fig = ranking_bar(
+    traces, layout = ranking_parts(
         data,
         indicator,
         title=title,
@@ -323,11 +336,14 @@ def ranking_highlight(
         reference_label=reference_label,
         presentation=presentation,
     )
-    bar = fig.data[0]
-    bar.marker.color = [ACCENT if name == highlight else MUTED for name in bar.y]
+    bar = traces[0]
+    bar["marker"]["color"] = [ACCENT if name == highlight else MUTED for name in bar["y"]]
     if len(data) < full["value"].notna().sum():
-        fig.update_layout(meta={"excerpt": True})
-    return room_for_axis_title(room_for_bar_labels(fig, data["value"]), source, presentation)
+        layout["meta"] = {"excerpt": True}
+    # the source line moves down once more, as it always has here (`ranking_parts` moved it already)
+    return go.Figure(
+        data=traces, layout=axis_title_room(bar_label_room(layout, data["value"]), source, presentation)
+    )
 
 
 def rank_neighbours(data: pd.DataFrame, highlight: str, n: int = RANK_NEIGHBOURS) -> pd.DataFrame:

@@ -127,3 +127,68 @@ def test_fmt_pct_reads_back_close(x):
 @given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
 def test_fmt_pp_always_signed(x):
     assert fmt_pp(x)[0] in "+−±"
+
+
+# --- the same strings as babel ------------------------------------------------------------------------
+# charts.formatting writes numbers and dates with Python's own formatting; until issue 17 it called
+# babel for each value. The babel path is kept here as the reference the fast path must equal.
+
+
+def _babel_number(value, decimals: int, signed: bool = False) -> str:
+    """The former `fmt_number`: half-up rounding in a local decimal context, then babel's de_DE pattern."""
+    from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+    from babel.numbers import format_decimal
+
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING
+    number = Decimal(int(value)) if isinstance(value, int | np.integer) else Decimal(repr(float(value)))
+    with localcontext() as context:
+        context.rounding = ROUND_HALF_UP
+        context.prec = max(28, len(number.as_tuple().digits) + decimals + 2)
+        rounded = number.quantize(Decimal(1).scaleb(-decimals))
+    number = abs(rounded) if rounded == 0 else rounded
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    text = format_decimal(abs(number), format=pattern, locale="de_DE", decimal_quantization=True)
+    if number < 0:
+        return MINUS + text
+    if signed:
+        return ("±" if number == 0 else "+") + text
+    return text
+
+
+NUMBERS = (
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
+    | st.integers(min_value=-(10**15), max_value=10**15)
+    | st.decimals(min_value=-10_000, max_value=10_000, places=3, allow_nan=False).map(float)  # x,xx5 ties
+)
+
+
+@given(NUMBERS, st.integers(min_value=0, max_value=4), st.booleans())
+def test_numbers_equal_babel(value, decimals, signed):
+    assert fmt_number(value, decimals, signed=signed) == _babel_number(value, decimals, signed)
+
+
+@given(NUMBERS)
+def test_every_value_kind_equals_babel(value):
+    """Counts, percentages, percentage points and index numbers, as the figures and tables use them."""
+    assert fmt_int(value) == _babel_number(value, 0)
+    assert fmt_int(value, signed=True) == _babel_number(value, 0, signed=True)
+    assert fmt_pct(value) == _babel_number(value, 1) + " %"
+    assert fmt_pp(value) == _babel_number(value, 1, signed=True) + " Pp."
+    assert fmt_value(value, "Index") == _babel_number(value, 2)
+    assert fmt_indicator(value, "foreigner_share_lq") == _babel_number(value, 2)
+    for numpy_value in (np.float64(value), np.int64(int(value))):
+        assert fmt_number(numpy_value, 1) == _babel_number(numpy_value, 1)
+
+
+@given(st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)))
+def test_dates_equal_babel(day):
+    from babel.dates import format_date
+
+    expected = format_date(day, format="dd.MM.yyyy", locale="de_DE")
+    assert fmt_date(day) == expected
+    if dt.date(1678, 1, 1) <= day <= dt.date(2262, 1, 1):  # pandas' Timestamp range
+        assert fmt_date(pd.Timestamp(day)) == expected
+        assert fmt_date(np.datetime64(day)) == expected
+        assert fmt_date(day.isoformat()) == expected
