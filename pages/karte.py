@@ -12,8 +12,7 @@ from charts.population_views import share_map
 from charts.sentences import plural
 from charts.texts import DIVERGING_PALETTE, NO_DATA, PALETTES, SCHEMES
 from indicators.catalogue import get, map_indicators
-from pages.components.atlas import atlas_table as show_table
-from pages.components.atlas import clickable_chart
+from pages.components.atlas import atlas_chart, full_table
 from pages.components.setup import page_setup, show_charts
 
 MAP, YEARS, CHANGE = "Karte", "Jahre nebeneinander", "Veränderung"
@@ -82,13 +81,11 @@ if f.presentation:
     st.stop()
 beside = not page.compact and mode != YEARS  # wide screen: the table beside the map; phone: below it
 map_col, table_col = st.columns([3, 2]) if beside else (st.container(), st.container())
+below = st.container()  # the chart's own table and downloads, at the page's width
 with map_col:
-    if mode == MAP:
-        clickable_chart(page, view, key="karte", names=names)
-    else:
-        show_charts(page, [view], key=f"karte-{mode}")
+    atlas_chart(page, view, key=f"karte-{mode}", below=below, names=names if mode == MAP else None)
 table = atlas_table(page.source, f, key, base)
 if table is not None:
     with table_col:
         st.subheader(f"Alle {plural(f.level)}: {get(key).label}")
-        show_table(page, table, key="karte")
+        full_table(page, table, key="karte")

@@ -8,37 +8,42 @@ from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from charts.atlas_views import AtlasTable
 from charts.sentences import markdown_safe
 from charts.view import ChartView
 from indicators.disclosure import SUPPRESSED
 from pages.components.downloads import chart_downloads
-from pages.components.setup import PLOTLY_CONFIG, Page, chart_summary, chart_table
+from pages.components.setup import PLOTLY_CONFIG, Page, chart_summary, chart_table, data_grid
 from pages.components.state import select_from_chart, select_from_table
 
 CHOSEN = "background-color: #dbe9f4; font-weight: 600"
 
 
-def clickable_chart(page: Page, view: ChartView, key: str, names: dict[str, str]) -> None:
-    """The chart with its summary, notes, table and downloads (as `show_charts`); a click or tap on a
-    district (a bar of the ranking) makes it the selection of every page."""
+def atlas_chart(
+    page: Page, view: ChartView, key: str, below: DeltaGenerator, names: dict[str, str] | None = None
+) -> None:
+    """The chart with its summary and notes; its table and downloads (as `show_charts` has them) go
+    `below` — under the map and the full table, where the numbers have the page's width. With `names`
+    (key → name of the districts) a click or tap on a district (a bar of the ranking) makes it the
+    selection of every page."""
     chart_key = f"{key}-auswahl"
-    st.plotly_chart(
-        view.figure, config=PLOTLY_CONFIG, theme=None, key=chart_key, on_select=partial(select_from_chart, chart_key, names),
-        selection_mode=("points",),
-    )  # fmt: skip
-    st.caption("Klick oder Tippen auf ein Gebiet wählt es aus; Doppelklick daneben hebt die Auswahl auf.")
-    chart_summary(view.summary)
+    select = {"on_select": partial(select_from_chart, chart_key, names), "selection_mode": ("points",)}
+    st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=chart_key, **(select if names else {}))
+    chart_summary(view.summary)  # right under the chart, as on every page
+    if names:
+        st.caption("Klick oder Tippen auf ein Gebiet wählt es aus; Doppelklick daneben hebt die Auswahl auf.")
     for note in view.notes:
         st.caption(markdown_safe(note))
-    chart_table(view, key=f"{key}-{view.key}")
-    chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
-    if not page.filters.public:
-        st.caption("Bilder zum Herunterladen gibt es nur in der öffentlichen Ansicht (exakte Werte aus).")
+    with below:
+        chart_table(view, key=f"{key}-{view.key}")
+        chart_downloads(view, key=f"{key}-{view.key}", images=page.filters.public)
+        if not page.filters.public:
+            st.caption("Bilder zum Herunterladen gibt es nur in der öffentlichen Ansicht (exakte Werte aus).")
 
 
-def atlas_table(page: Page, table: AtlasTable, key: str) -> None:
+def full_table(page: Page, table: AtlasTable, key: str) -> None:
     """Every district with the indicator, counts, rank and change; a search box; a chosen row selects
     its district; a link per row opens its Stadtteilprofil."""
     f = page.filters
@@ -61,7 +66,7 @@ def atlas_table(page: Page, table: AtlasTable, key: str) -> None:
         )
     chosen = ids.isin(f.districts).to_numpy()
     styler = styler.apply(lambda row: [CHOSEN if chosen[row.name] else ""] * len(row), axis=1)
-    st.dataframe(
+    data_grid(  # with a skip link: the keyboard need not step through every row
         styler, key=f"{key}-tabelle", hide_index=True, height=min(38 + 35 * len(shown), 560),
         on_select=partial(select_from_table, f"{key}-tabelle", ids.tolist()), selection_mode="multi-row",
         selection_default={"selection": {"rows": [int(i) for i in ids.index[chosen]]}},
