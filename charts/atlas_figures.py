@@ -25,6 +25,7 @@ from charts.figures import (
 from indicators.catalogue import Indicator
 from indicators.disclosure import SUPPRESSED
 
+NO_DATA_LABEL = "keine Daten"
 PANEL_HEIGHT = 330  # a panel on a phone, stacked
 ROW_HEIGHT = 400  # panels side by side on a wide screen
 
@@ -71,19 +72,24 @@ def classed_maps(
                 xanchor="center", yanchor="bottom", showarrow=False, font={"family": FONT},
             )  # fmt: skip
         for trace, label in _panel_traces(shapes, frame, indicator, breaks, labels, fills, features):
-            trace.update(geo=geo, legendgroup=label, showlegend=label not in seen, name=label)
+            rank = labels.index(label) if label in labels else len(labels) + (label != NO_DATA_LABEL)
+            trace.update(
+                geo=geo, legendgroup=label, showlegend=label not in seen, name=label, legendrank=rank
+            )
             seen.add(label)
             fig.add_trace(trace)
-    height = (PANEL_HEIGHT if compact else ROW_HEIGHT) * rows + 150
+    # panels across the page: the legend beside them; beside the table or on a phone it goes under
+    # the map, one entry per line (a row of entries would be cut off there)
+    below = 0 if columns > 1 else 40 + 22 * len(seen)
+    height = (PANEL_HEIGHT if compact else ROW_HEIGHT) * rows + below + 60
     style(fig, title, source, presentation, height=height)
-    fig.update_layout(  # the legend under the panels: they get the width (beside a table, on a phone)
-        legend={"title": {"text": indicator.short_label}, "itemclick": False, "itemdoubleclick": False,
-                "orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
-        margin={"l": 0, "r": 0, "b": 150},
-    )  # fmt: skip
+    legend = {"title": {"text": indicator.short_label}, "itemclick": False, "itemdoubleclick": False}
+    if below:
+        legend.update(x=0, y=0, yanchor="top")
+    fig.update_layout(legend=legend, margin={"l": 0, "r": 0, "b": below + 56})
     for annotation in fig.layout.annotations:
         if annotation.text == source:
-            annotation.yshift = -110
+            annotation.yshift = (annotation.yshift or 0) - below
     return fig
 
 
@@ -112,7 +118,7 @@ def _panel_traces(
             traces.append((_choropleth(part, colour, label, features, template), label))
     for part, label in (
         (gdf[gdf["hidden"]], f"{SUPPRESSED} gesperrt (kleine Fallzahl)"),
-        (gdf[~has_value & ~gdf["hidden"]], "keine Daten"),
+        (gdf[~has_value & ~gdf["hidden"]], NO_DATA_LABEL),
     ):
         if not part.empty:
             traces.append((_choropleth(part, NO_DATA_COLOUR, label, features, template), label))

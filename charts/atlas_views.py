@@ -275,6 +275,33 @@ class AtlasTable:
         """One cell as German text, as in every table under a chart."""
         return _cell_text(column, value)
 
+    def districts(self, query: str = "") -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+        """The district rows (name or key containing `query`, any case), without the municipality and
+        without columns that hold neither a value nor a hidden cell; with their mask and keys."""
+        rows = np.array([i is not None for i in self.ids])
+        wanted = query.strip().casefold()
+        if wanted:
+            found = (
+                self.data.iloc[:, :2]
+                .astype(str)
+                .apply(lambda c: c.str.casefold().str.contains(wanted, regex=False))
+            )
+            rows &= found.any(axis=1).to_numpy()
+        data, hidden = self.data[rows].reset_index(drop=True), self.hidden[rows].reset_index(drop=True)
+        everywhere = self.data[[i is not None for i in self.ids]]
+        keep = [c for c in data.columns if everywhere[c].notna().any() or self.hidden[c].any()]
+        return data[keep], hidden[keep], [i for i, r in zip(self.ids, rows, strict=True) if r]
+
+    def city_line(self) -> str | None:
+        """The municipality's row in words: "Köln insgesamt: Ausländeranteil 19,1 %, Veränderung …"."""
+        rows = [n for n, i in enumerate(self.ids) if i is None]
+        if not rows:
+            return None
+        row = self.data.iloc[rows[0]]
+        parts = [f"{c.removesuffix(' (%)').removesuffix(' (Pp.)')} {self.cell_text(c, row[c])}"
+                 for c in (self.value, self.change) if c is not None and pd.notna(row[c])]  # fmt: skip
+        return f"{row.iloc[0]} insgesamt: " + ", ".join(parts) if parts else None
+
     def text(self) -> pd.DataFrame:
         """German text, hidden cells `•` (the map's text alternative)."""
         view = ChartView("tabelle", "", None, self.data, hidden=self.hidden)

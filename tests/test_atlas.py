@@ -199,6 +199,12 @@ def test_full_table_ranks_and_changes_only_what_readers_may_see(source):
     assert shown[table.value].idxmax() == shown["Rang"].idxmin()
     assert table.change == "Veränderung seit 31.12.2022 (Pp.)"
     assert data.loc["Unterdorf", table.change] == pytest.approx((84 - 96) / 980 * 100)
+    # what the page shows: the districts (the municipality in words above them), found by name or key
+    rows, mask, ids = table.districts()
+    assert TOWN not in set(rows["Stadtteil"]) and len(ids) == len(DISTRICTS)
+    assert (rows.isna() == mask).all().all(), "every empty cell of the grid is a hidden one (shown •)"
+    assert table.districts("DORF")[2] == ["01", "02"] and table.districts("04")[2] == ["04"]
+    assert table.city_line().startswith(f"{TOWN} insgesamt: Ausländeranteil ")
     # without a base: the previous Stichtag; the year before has no earlier one
     assert atlas_table(source, _filters(), KEY).change == "Veränderung seit 31.12.2023 (Pp.)"
     assert atlas_table(source, _filters(when=DATES[0]), KEY).change is None
@@ -239,6 +245,7 @@ def test_every_mode_on_the_page_keeps_the_hidden_share_hidden(town, monkeypatch,
     hover = _hover_and_text(at)
     assert f"'{HIDDEN}', '{SUPPRESSED}'" in hover, "its hover says •"
     assert not re.search(r"(?<![\d,])(1,7|3,3) %", hover)  # 1 of 60, 2 of 60
+    assert at.dataframe[0].proto.placeholder == SUPPRESSED  # hidden cells show •, not "None"
     grid = at.dataframe[0].value
     row = grid[grid["Stadtteil"] == HIDDEN].iloc[0]
     assert pd.isna(row["Ausländeranteil (%)"]) and pd.isna(row["Rang"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from functools import partial
 from urllib.parse import urlencode
 
-import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -45,38 +44,31 @@ def atlas_chart(
 
 def full_table(page: Page, table: AtlasTable, key: str) -> None:
     """Every district with the indicator, counts, rank and change; a search box; a chosen row selects
-    its district; a link per row opens its Stadtteilprofil."""
+    its district; a link per row opens its Stadtteilprofil. Numbers stay numbers (sorting by value);
+    the only empty cells are hidden ones, shown `•` (the grid's placeholder)."""
     f = page.filters
+    city = table.city_line()
+    if city:
+        st.markdown(markdown_safe(city))
     query = st.text_input(f"{f.level} suchen", key=f"{key}-suche", placeholder="Name oder Schlüssel")
-    data, hidden, ids = table.data, table.hidden, pd.Series(table.ids, dtype=object)
-    if query.strip():
-        wanted = query.strip().casefold()
-        rows = (
-            data.iloc[:, 0].astype(str).str.casefold().str.contains(wanted, regex=False)
-            | data.iloc[:, 1].astype(str).str.casefold().str.contains(wanted, regex=False)
-        ).to_numpy()
-        data, hidden, ids = data[rows], hidden[rows], ids[rows]
-    data, hidden, ids = data.reset_index(drop=True), hidden.reset_index(drop=True), ids.reset_index(drop=True)
-    links = [None if i is None else "profil?" + urlencode(_profile_params(page, i)) for i in ids]
-    shown = data.assign(Profil=links)
-    styler = shown.style.format({c: partial(table.cell_text, c) for c in data.columns}, na_rep="–")
-    for column in hidden.columns[hidden.any()]:
-        styler = styler.format(
-            lambda _: SUPPRESSED, subset=pd.IndexSlice[hidden.index[hidden[column]], column]
-        )
-    chosen = ids.isin(f.districts).to_numpy()
+    data, hidden, ids = table.districts(query)
+    unknown = bool((data.isna() & ~hidden).to_numpy().any())
+    links = ["profil?" + urlencode(_profile_params(i)) for i in ids]
+    chosen = [i in f.districts for i in ids]
+    styler = data.assign(Profil=links).style.format({c: partial(table.cell_text, c) for c in data.columns})
     styler = styler.apply(lambda row: [CHOSEN if chosen[row.name] else ""] * len(row), axis=1)
+    order = [data.columns[0], table.value, "Rang", table.change]
     data_grid(  # with a skip link: the keyboard need not step through every row
-        styler, key=f"{key}-tabelle", hide_index=True, height=min(38 + 35 * len(shown), 560),
-        on_select=partial(select_from_table, f"{key}-tabelle", ids.tolist()), selection_mode="multi-row",
-        selection_default={"selection": {"rows": [int(i) for i in ids.index[chosen]]}},
+        styler, key=f"{key}-tabelle", hide_index=True, height=min(38 + 35 * len(data), 560), placeholder=SUPPRESSED,
+        on_select=partial(select_from_table, f"{key}-tabelle", ids), selection_mode="multi-row",
+        selection_default={"selection": {"rows": [n for n, c in enumerate(chosen) if c]}},
         column_config={"Profil": st.column_config.LinkColumn("Profil", display_text="Profil öffnen")},
-        column_order=[data.columns[0], table.value, "Rang", *([table.change] if table.change else []),
-                      *[c for c in data.columns[1:] if c not in (table.value, "Rang", table.change)], "Profil"],
+        column_order=[c for c in order if c in data] + [c for c in data.columns if c not in order] + ["Profil"],
     )  # fmt: skip
+    empty = "nicht ausgewiesen oder kein Wert" if unknown else "nicht ausgewiesen"
     st.caption(
         f"Sortieren: Klick auf eine Spaltenüberschrift. Eine Zeile wählen wählt den {f.level} aus "
-        f"(hervorgehoben); {SUPPRESSED} = nicht ausgewiesen. Die Tabelle enthält alle Werte der Karte."
+        f"(hervorgehoben); {SUPPRESSED} = {empty}. Die Tabelle enthält alle Werte der Karte."
     )
     for note in table.notes:
         st.caption(markdown_safe(note))
@@ -87,6 +79,6 @@ def full_table(page: Page, table: AtlasTable, key: str) -> None:
         )
 
 
-def _profile_params(page: Page, district_id: str) -> dict[str, str]:
+def _profile_params(district_id: str) -> dict[str, str]:
     params = {k: v for k, v in st.query_params.to_dict().items() if k in ("gemeinde", "stichtag", "ebene")}
     return {**params, "stadtteile": district_id}
