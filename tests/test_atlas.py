@@ -294,3 +294,20 @@ def test_a_click_on_the_map_and_a_chosen_row_become_the_selection(monkeypatch):
     session["map"] = SimpleNamespace(selection=SimpleNamespace(points=[]))  # a double click beside
     state.select_from_chart("map", names)
     assert session["districts"] == []
+
+
+def test_a_shared_link_opens_the_same_stichtage_side_by_side(town, monkeypatch):
+    chosen = f"{DATES[0].isoformat()},{DATES[2].isoformat()}"
+    at = open_app(
+        monkeypatch, town, "pages/karte.py", query={"ansicht": "Jahre nebeneinander", "jahre": chosen}
+    )
+    (figure,) = figures(at)
+    assert sorted({t.get("geo", "geo") for t in figure["data"]}) == ["geo", "geo2"]
+    assert at.query_params["jahre"] == chosen
+    at.multiselect(key="map_years").select(DATES[1].isoformat()).run()
+    assert at.query_params["jahre"].split(",") == [
+        DATES[0].isoformat(),
+        DATES[2].isoformat(),
+        DATES[1].isoformat(),
+    ]
+    assert len({t.get("geo", "geo") for t in figures(at)[0]["data"]}) == 3

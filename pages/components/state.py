@@ -37,6 +37,7 @@ VIEW_PARAMS = {
     "map_labels": ("namen", bool),
     "map_mode": ("ansicht", str),
     "map_base": ("basis", str),
+    "map_years": ("jahre", list),
     "series_kind": ("darstellung", str),
     "series_indexed": ("index", bool),
     "alloc_by": ("zeiteinheit", str),
@@ -62,7 +63,13 @@ def _from_url() -> None:
         if param in qp:
             text = qp[param]
             try:
-                st.session_state[key] = text in TRUE if kind is bool else kind(text)
+                st.session_state[key] = (
+                    text in TRUE
+                    if kind is bool
+                    else [v for v in text.split(",") if v]
+                    if kind is list
+                    else kind(text)
+                )
             except ValueError:  # a mangled link: the page's default
                 continue
     st.session_state["_filters_seeded"] = True
@@ -73,7 +80,10 @@ def _view_params() -> dict[str, str | None]:
     wanted = {}
     for key, (param, kind) in VIEW_PARAMS.items():
         value = st.session_state.get(key)
-        wanted[param] = None if value is None else ("1" if value else "0") if kind is bool else str(value)
+        if kind is list:
+            wanted[param] = ",".join(value or []) or None
+        else:
+            wanted[param] = None if value is None else ("1" if value else "0") if kind is bool else str(value)
     return wanted
 
 
