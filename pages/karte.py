@@ -14,6 +14,7 @@ from charts.texts import DIVERGING_PALETTE, NO_DATA, PALETTES, SCHEMES
 from indicators.catalogue import get, map_indicators
 from pages.components.atlas import atlas_chart, full_table
 from pages.components.setup import page_setup, show_charts
+from pages.components.state import step_reference_date, take_reference_date
 
 MAP, YEARS, CHANGE = "Karte", "Jahre nebeneinander", "Veränderung"
 
@@ -56,6 +57,17 @@ elif mode == CHANGE and earlier:
     page.controls.selectbox("Basisstichtag", [d.isoformat() for d in earlier], key="map_base",
                             format_func=lambda d: fmt_date(date.fromisoformat(d)))  # fmt: skip
     base = date.fromisoformat(st.session_state["map_base"])
+
+if mode == MAP and len(f.dates) > 1 and not f.presentation:  # step the map through the Stichtage
+    iso = [d.isoformat() for d in f.dates]
+    st.session_state["map_step"] = f.reference_date.isoformat()
+    back, slider, forward = page.controls.columns([1, 6, 1], vertical_alignment="bottom")
+    back.button("◀", key="map_back", help="Einen Stichtag früher", on_click=step_reference_date, args=(iso, -1),
+                disabled=iso[0] == st.session_state["map_step"], width="stretch")  # fmt: skip
+    slider.select_slider("Stichtag der Karte", iso, key="map_step", on_change=take_reference_date, args=("map_step",),
+                         format_func=lambda d: fmt_date(date.fromisoformat(d)))  # fmt: skip
+    forward.button("▶", key="map_forward", help="Einen Stichtag später", on_click=step_reference_date,
+                   args=(iso, 1), disabled=iso[-1] == st.session_state["map_step"], width="stretch")  # fmt: skip
 
 if mode == YEARS:
     view = years_view(page.source, f, key, [date.fromisoformat(d) for d in chosen], scheme=scheme, k=k,

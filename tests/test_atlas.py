@@ -311,3 +311,16 @@ def test_a_shared_link_opens_the_same_stichtage_side_by_side(town, monkeypatch):
         DATES[1].isoformat(),
     ]
     assert len({t.get("geo", "geo") for t in figures(at)[0]["data"]}) == 3
+
+
+def test_the_map_steps_through_the_stichtage_and_the_sidebar_follows(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/karte.py")
+    assert at.select_slider(key="map_step").value == DATES[-1].isoformat()
+    assert at.button(key="map_forward").disabled  # the last Stichtag: nothing later
+    at.button(key="map_back").click().run()
+    assert at.selectbox(key="reference_date").value == DATES[1].isoformat()
+    assert at.query_params["stichtag"] == DATES[1].isoformat()
+    assert "Stichtag 31.12.2023" in figures(at)[0]["layout"]["annotations"][0]["text"]
+    at.select_slider(key="map_step").set_value(DATES[0].isoformat()).run()
+    assert at.selectbox(key="reference_date").value == DATES[0].isoformat()
+    assert at.button(key="map_back").disabled

@@ -138,6 +138,18 @@ def select_from_table(table_key: str, ids: list[str | None]) -> None:
     select_districts([ids[r] for r in rows if r < len(ids) and ids[r] is not None])
 
 
+def step_reference_date(dates: list[str], delta: int) -> None:
+    """`on_click` of the Karte's ◀ ▶: the sidebar Stichtag one Stichtag earlier or later."""
+    now = st.session_state.get("reference_date")
+    at = dates.index(now) if now in dates else len(dates) - 1
+    st.session_state["reference_date"] = dates[min(max(at + delta, 0), len(dates) - 1)]
+
+
+def take_reference_date(key: str) -> None:
+    """`on_change` of the Karte's Stichtag slider: it sets the sidebar Stichtag."""
+    st.session_state["reference_date"] = st.session_state[key]
+
+
 def _valid(key: str, options: list, default):
     """Keep a widget value only if it is still an option (e.g. after switching municipality)."""
     if st.session_state.get(key) not in options:
