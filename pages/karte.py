@@ -61,12 +61,12 @@ elif mode == CHANGE and earlier:
 if mode == MAP and len(f.dates) > 1 and not f.presentation:  # step the map through the Stichtage
     iso = [d.isoformat() for d in f.dates]
     st.session_state["map_step"] = f.reference_date.isoformat()
-    back, slider, forward = page.controls.columns([1, 6, 1], vertical_alignment="bottom")
-    back.button("◀", key="map_back", help="Einen Stichtag früher", on_click=step_reference_date, args=(iso, -1),
+    back, slider, forward = page.controls.columns([1, 5, 1], vertical_alignment="bottom")
+    back.button("◀ früher", key="map_back", help="Einen Stichtag früher", on_click=step_reference_date, args=(iso, -1),
                 disabled=iso[0] == st.session_state["map_step"], width="stretch")  # fmt: skip
     slider.select_slider("Stichtag der Karte", iso, key="map_step", on_change=take_reference_date, args=("map_step",),
                          format_func=lambda d: fmt_date(date.fromisoformat(d)))  # fmt: skip
-    forward.button("▶", key="map_forward", help="Einen Stichtag später", on_click=step_reference_date,
+    forward.button("später ▶", key="map_forward", help="Einen Stichtag später", on_click=step_reference_date,
                    args=(iso, 1), disabled=iso[-1] == st.session_state["map_step"], width="stretch")  # fmt: skip
 
 if mode == YEARS:
