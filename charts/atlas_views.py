@@ -55,7 +55,8 @@ def change_indicator(key: str) -> Indicator:
 
 
 def _at(src: Source, f: Filters, key: str, when: date) -> pd.DataFrame:
-    """district_id, district, value, hidden of one share at one Stichtag, from the public series."""
+    """district_id, district, value, hidden of one share at one Stichtag, from the public series; at
+    the chosen Stichtag also hidden wherever the map's own table hides it (one decision, not two)."""
     frame = series(src, f)
     if frame.empty or key not in frame:
         return pd.DataFrame(columns=["district_id", "district", "value", "hidden"])
@@ -63,6 +64,9 @@ def _at(src: Source, f: Filters, key: str, when: date) -> pd.DataFrame:
     rows = (frame["reference_date"] == pd.Timestamp(when)).to_numpy()
     out = frame.loc[rows, ["district_id", "district"]].copy()
     out["hidden"] = hidden[rows].to_numpy(dtype=bool)
+    if when == f.reference_date and f.public:
+        on_map = indicator_values(indicator_table(src, f), key).set_index("district_id")["hidden"]
+        out["hidden"] |= out["district_id"].map(on_map).astype("boolean").fillna(False).to_numpy(dtype=bool)
     out["value"] = pd.to_numeric(frame.loc[rows, key], errors="coerce").astype(float).mask(out["hidden"])
     return out.reset_index(drop=True)
 
@@ -188,7 +192,7 @@ def change_view(
     compact: bool = False,
 ) -> ChartView | None:  # fmt: skip
     """The change of a share between `base` and the chosen Stichtag in Pp., in classes symmetric
-    around 0. None without data."""
+    around 0. None without data or with a base that is not earlier than the chosen Stichtag."""
     return shared(src, ("atlas_change", repr(f), key, base, scheme, k, compact),
                   lambda: _change_view(src, f, key, base, scheme, k, compact))  # fmt: skip
 
@@ -197,7 +201,7 @@ def _change_view(
     src: Source, f: Filters, key: str, base: date, scheme: str, k: int, compact: bool
 ) -> ChartView | None:
     share, indicator = get(key), change_indicator(key)
-    if f.reference_date is None:
+    if f.reference_date is None or base >= f.reference_date:  # a change against a later or the same day
         return None
     frame = change_frame(src, f, key, base)
     if frame.empty:

@@ -149,6 +149,23 @@ def test_years_side_by_side_share_one_set_of_classes_and_never_colour_a_hidden_s
     assert view.table["Stadtteil"].iloc[-1] == TOWN, "the municipality last"
 
 
+@pytest.mark.parametrize("when", DATES)
+def test_a_share_hidden_on_the_map_is_hidden_in_every_new_view_of_that_stichtag(source, when):
+    f = _filters(when=when)
+    on_map = atlas_table(source, f, KEY)
+    hidden = {i for i, h in zip(on_map.ids, on_map.hidden[on_map.value], strict=True) if h}
+    for view in (years_view(source, f, KEY, [when]), change_view(source, f, KEY, DATES[0])):
+        if view is None:  # no change against itself
+            continue
+        grey = {
+            loc
+            for t in _panels(view.figure)["geo"]
+            if t["name"].startswith(SUPPRESSED)
+            for loc in t["locations"]
+        }
+        assert hidden <= grey, view.title
+
+
 def test_exact_values_colour_every_district_in_every_year(source):
     view = years_view(source, _filters(public=False), KEY, DATES)
     for traces in _panels(view.figure).values():
