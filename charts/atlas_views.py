@@ -294,7 +294,11 @@ class AtlasTable:
         data, hidden = self.data[rows].reset_index(drop=True), self.hidden[rows].reset_index(drop=True)
         everywhere = self.data[[i is not None for i in self.ids]]
         keep = [c for c in data.columns if everywhere[c].notna().any() or self.hidden[c].any()]
-        return data[keep], hidden[keep], [i for i, r in zip(self.ids, rows, strict=True) if r]
+        # as many decimals as the cell shows: the grid's screen-reader table reads the raw number
+        data = data[keep].copy()
+        for column in data.columns[2:]:
+            data[column] = pd.to_numeric(data[column], errors="coerce").astype(float).round(_decimals(column))
+        return data, hidden[keep], [i for i, r in zip(self.ids, rows, strict=True) if r]
 
     def city_line(self) -> str | None:
         """The municipality's row in words: "Köln insgesamt: Ausländeranteil 19,1 %, Veränderung …"."""
@@ -310,6 +314,11 @@ class AtlasTable:
         """German text, hidden cells `•` (the map's text alternative)."""
         view = ChartView("tabelle", "", None, self.data, hidden=self.hidden)
         return view.text_table()
+
+
+def _decimals(header: str) -> int:
+    """The decimals a column shows at most as text (`ChartView.text_table`): quotients 2, else 1."""
+    return 2 if "Quotient" in header else 1
 
 
 def atlas_table(src: Source, f: Filters, key: str, base: date | None = None) -> AtlasTable | None:

@@ -220,6 +220,7 @@ def test_full_table_ranks_and_changes_only_what_readers_may_see(source):
     rows, mask, ids = table.districts()
     assert TOWN not in set(rows["Stadtteil"]) and len(ids) == len(DISTRICTS)
     assert (rows.isna() == mask).all().all(), "every empty cell of the grid is a hidden one (shown •)"
+    assert rows.loc[rows["Stadtteil"] == "Oberdorf", table.value].iloc[0] == round(171 / 1250 * 100, 1)
     assert table.districts("DORF")[2] == ["01", "02"] and table.districts("04")[2] == ["04"]
     assert table.city_line().startswith(f"{TOWN} insgesamt: Ausländeranteil ")
     # without a base: the previous Stichtag; the year before has no earlier one
