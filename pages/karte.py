@@ -47,7 +47,8 @@ earlier = [d for d in f.dates if f.reference_date and d < f.reference_date]
 base = None
 if mode == YEARS:
     iso = [d.isoformat() for d in f.dates]
-    if not set(st.session_state.get("map_years", [])) <= set(iso) or not st.session_state.get("map_years"):
+    wanted = st.session_state.get("map_years") or []
+    if not wanted or not set(wanted) <= set(iso) or len(wanted) > 6:  # a mangled link: the default
         st.session_state["map_years"] = [d.isoformat() for d in default_years(f.dates, f.reference_date)]
     chosen = page.controls.multiselect("Stichtage", iso, key="map_years", max_selections=6,
                                        format_func=lambda d: fmt_date(date.fromisoformat(d)))  # fmt: skip

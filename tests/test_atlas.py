@@ -329,6 +329,10 @@ def test_a_shared_link_opens_the_same_stichtage_side_by_side(town, monkeypatch):
         DATES[1].isoformat(),
     ]
     assert len({t.get("geo", "geo") for t in figures(at)[0]["data"]}) == 3
+    mangled = open_app(
+        monkeypatch, town, "pages/karte.py", query={"ansicht": "Jahre nebeneinander", "jahre": "1999-12-31"}
+    )
+    assert mangled.multiselect(key="map_years").value == [d.isoformat() for d in DATES]  # first, middle, last
 
 
 def test_the_map_steps_through_the_stichtage_and_the_sidebar_follows(town, monkeypatch):
