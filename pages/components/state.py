@@ -35,6 +35,9 @@ VIEW_PARAMS = {
     "map_classes": ("klassen", int),
     "map_palette": ("farben", str),
     "map_labels": ("namen", bool),
+    "map_mode": ("ansicht", str),
+    "map_base": ("basis", str),
+    "map_years": ("jahre", list),
     "series_kind": ("darstellung", str),
     "series_indexed": ("index", bool),
     "alloc_by": ("zeiteinheit", str),
@@ -60,7 +63,13 @@ def _from_url() -> None:
         if param in qp:
             text = qp[param]
             try:
-                st.session_state[key] = text in TRUE if kind is bool else kind(text)
+                st.session_state[key] = (
+                    text in TRUE
+                    if kind is bool
+                    else [v for v in text.split(",") if v]
+                    if kind is list
+                    else kind(text)
+                )
             except ValueError:  # a mangled link: the page's default
                 continue
     st.session_state["_filters_seeded"] = True
@@ -71,7 +80,10 @@ def _view_params() -> dict[str, str | None]:
     wanted = {}
     for key, (param, kind) in VIEW_PARAMS.items():
         value = st.session_state.get(key)
-        wanted[param] = None if value is None else ("1" if value else "0") if kind is bool else str(value)
+        if kind is list:
+            wanted[param] = ",".join(value or []) or None
+        else:
+            wanted[param] = None if value is None else ("1" if value else "0") if kind is bool else str(value)
     return wanted
 
 
@@ -90,6 +102,52 @@ def _to_url(filters: Filters) -> None:
                 del st.query_params[param]
         elif st.query_params.get(param) != value:
             st.query_params[param] = value
+
+
+def districts_from_points(points: list[dict], names: dict[str, str]) -> list[str]:
+    """The district keys of clicked chart points (`names`: key → name of the level's districts). A map
+    point carries its key as ``location``; a bar of a ranking its name as ``y``. In click order, once."""
+    by_name = {name: key for key, name in names.items()}
+    picked = []
+    for point in points:
+        location = point.get("location")
+        key = location if location in names else by_name.get(point.get("y"))
+        if key is not None and key not in picked:
+            picked.append(key)
+    return picked
+
+
+def select_districts(ids: list[str]) -> None:
+    """Make these districts the sidebar selection (from a callback: before the sidebar is drawn)."""
+    st.session_state["districts"] = list(ids)
+
+
+def select_from_chart(chart_key: str, names: dict[str, str]) -> None:
+    """`on_select` of a map or ranking: the clicked districts become the selection; a cleared
+    selection (double click beside the districts) clears it."""
+    event = st.session_state.get(chart_key)
+    points = event.selection.points if event is not None else []
+    select_districts(districts_from_points(points, names))
+
+
+def select_from_table(table_key: str, ids: list[str | None]) -> None:
+    """`on_select` of the table beside the map: the chosen rows (`ids` by row, None for the
+    municipality) become the selection."""
+    event = st.session_state.get(table_key)
+    rows = event.selection.rows if event is not None else []
+    select_districts([ids[r] for r in rows if r < len(ids) and ids[r] is not None])
+
+
+def step_reference_date(dates: list[str], delta: int) -> None:
+    """`on_click` of the Karte's ◀ ▶: the sidebar Stichtag one Stichtag earlier or later."""
+    now = st.session_state.get("reference_date")
+    at = dates.index(now) if now in dates else len(dates) - 1
+    st.session_state["reference_date"] = dates[min(max(at + delta, 0), len(dates) - 1)]
+
+
+def take_reference_date(key: str) -> None:
+    """`on_change` of the Karte's Stichtag slider: it sets the sidebar Stichtag."""
+    st.session_state["reference_date"] = st.session_state[key]
 
 
 def _valid(key: str, options: list, default):
