@@ -117,11 +117,16 @@ def series(src: Source, f: Filters) -> pd.DataFrame:
 
 
 def city_series(src: Source, f: Filters) -> pd.DataFrame:
-    """The municipality as a whole per Stichtag (`district` = the municipality's name)."""
-    counts = population(src, f, None)
-    if counts.empty:
-        return counts
-    return municipality_series(counts, f.municipality, src.reads.published_totals(f.municipality))
+    """The municipality as a whole per Stichtag (`district` = the municipality's name); once per
+    database version, municipality and level (it does not depend on the Stichtag). Read-only."""
+
+    def build() -> pd.DataFrame:
+        counts = population(src, f, None)
+        if counts.empty:
+            return counts
+        return municipality_series(counts, f.municipality, src.reads.published_totals(f.municipality))
+
+    return src.memo(("city_series", f.municipality, f.level), build)
 
 
 def segregation(src: Source, f: Filters) -> tuple[float, float | None]:
@@ -161,7 +166,8 @@ def detail(
 def detail_protection(src: Source, f: Filters) -> DetailProtection:
     """What readers may see of the detail at the Stichtag, for every district of every level at once
     (`charts.protect.detail_protection`); once per database version, Stichtag and threshold."""
-    key = ("detail_protection", f.municipality, f.reference_date, f.threshold)
+    # read-only and shared by every session (no copy per session: at Berlin size it is large)
+    key = (SHARED, "detail_protection", f.municipality, f.reference_date, f.threshold)
 
     def build() -> DetailProtection:
         districts = src.reads.districts(f.municipality, None)

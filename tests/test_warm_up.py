@@ -27,12 +27,30 @@ def builds(monkeypatch):
 
 def test_after_the_warm_up_the_first_reader_builds_nothing(demo_db, monkeypatch, builds):
     monkeypatch.setenv("INTEGRATIONSMONITOR_DB", str(demo_db))
-    assert warm_up() == ["Übersicht und Karte, Musterstadt, Stichtag 31.12.2024"]
+    assert warm_up() == [
+        "Übersicht und Karte, Musterstadt, Stichtag 31.12.2024",
+        "Schutz der Einzelangaben, Stichtag 31.12.2024",
+    ]
     warmed = len(builds)
     assert warmed >= 2
     at = open_app(monkeypatch, demo_db, "pages/karte.py")  # the Übersicht first, then the Karte
     assert figures(at)
     assert builds[warmed:] == []
+
+
+def test_after_the_warm_up_the_profile_does_not_protect_the_detail_again(demo_db, monkeypatch):
+    """The joint protection of every district's age and nationality detail is the longest piece of
+    work at Berlin size (charts.reads.detail_protection): the warm-up does it for the newest Stichtag."""
+    import charts.reads as reads
+
+    monkeypatch.setenv("INTEGRATIONSMONITOR_DB", str(demo_db))
+    warm_up()
+    calls = []
+    original = reads.protect_detail
+    monkeypatch.setattr(reads, "protect_detail", lambda *a, **k: calls.append(1) or original(*a, **k))
+    at = open_app(monkeypatch, demo_db, "pages/profil.py", query={"stadtteile": "Altstadt"})
+    assert figures(at)
+    assert calls == []
 
 
 def test_without_it_the_first_reader_builds_them(demo_db, monkeypatch, builds):

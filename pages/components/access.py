@@ -109,6 +109,7 @@ def warm_up(path: Path | None = None) -> list[str]:
     port serves anybody. Returns what it built (nothing for an empty database)."""
     import pages.components.setup  # noqa: F401 - plotly, the frame and everything a page imports
     from charts.population_views import overview, share_map
+    from charts.reads import detail_protection
     from charts.texts import SCHEMES
     from charts.view import Filters
     from data.store import STADTTEIL
@@ -141,4 +142,9 @@ def warm_up(path: Path | None = None) -> list[str]:
     overview(source, f, "foreigner_share_pct")  # the Übersicht's first Kennzahl
     labels = len(source.reads.districts(f.municipality, f.level)) <= 30  # the Karte's default
     share_map(source, f, map_indicators()[0], scheme=next(iter(SCHEMES)), k=5, colours="Blues", labels=labels)
-    return [f"Übersicht und Karte, {name}, Stichtag {f.date_text}"]
+    built = [f"Übersicht und Karte, {name}, Stichtag {f.date_text}"]
+    # the protection of the detail (age, nationality) of every district, which the Stadtteilprofil and
+    # the Daten page need: at Berlin size the longest piece of work a first reader would wait for
+    detail_protection(source, f)
+    built.append(f"Schutz der Einzelangaben, Stichtag {f.date_text}")
+    return built
