@@ -218,7 +218,7 @@ PRESENTED = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["karte", "profil", "zeitreihen"])
+@pytest.mark.parametrize("path", ["karte", "profil", "zeitreihen", "zuweisungen", "unterbringung"])
 def test_every_presented_slide_fits_a_1024x768_beamer(server, browser, requests_seen, path):
     """Step buttons, chart and the summary's first sentence on one screen of the smallest beamer, on
     every slide of the page (screenshots in tests/artifacts/)."""
