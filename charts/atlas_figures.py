@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from charts.figures import (
     FONT,
     NO_DATA_COLOUR,
+    SOURCE_NAME,
     _choropleth,
     _features,
     class_labels,
@@ -86,9 +87,9 @@ def classed_maps(
     legend = {"title": {"text": indicator.short_label}, "itemclick": False, "itemdoubleclick": False}
     if below:
         legend.update(x=0, y=0, yanchor="top")
-    fig.update_layout(legend=legend, margin={"l": 0, "r": 0, "b": below + 56})
+    fig.update_layout(legend=legend, margin={"l": 0, "r": 0, "b": below + fig.layout.margin.b})
     for annotation in fig.layout.annotations:
-        if annotation.text == source:
+        if annotation.name == SOURCE_NAME:
             annotation.yshift = (annotation.yshift or 0) - below
     return fig
 

@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from choreographer.browsers.chromium import Chromium
 
+from charts.figures import rewrap_for_width
 from charts.labels import fit_category_axis, thin_map_labels, wrap_to_width
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -106,6 +107,9 @@ def export_figure(
     longest, overlapping map names are left out; what the image cannot show is said in a note."""
     out = go.Figure(fig)
     out.update_layout(width=size.width, height=size.height, autosize=False)
+    # the title wrapped for this width (the figure's was wrapped for the screen); the source line back
+    # on one line, wrapped below with the notes
+    rewrap_for_width(out, size.width, source=False)
     out.update_xaxes(automargin=True)
     out.update_yaxes(automargin=True)
     label_left, label_notes = fit_category_axis(out, size.height)
@@ -183,3 +187,21 @@ def slug(title: str) -> str:
 def _ensure_server() -> None:
     if not kaleido._global_server.is_running():  # noqa: SLF001 - kaleido has no public "is running"
         kaleido.start_sync_server(silence_warnings=True, **KALEIDO_OPTIONS)
+
+
+def render_as_shown(fig: go.Figure, fmt: str = "svg", width: int = 1024) -> bytes:
+    """The figure as the page shows it (its own title, source and height) at `width` px: how a chart
+    looks in a browser window that wide, for tests and for looking at it."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
+    shown = go.Figure(fig)
+    shown.update_layout(width=width, autosize=False)
+    height = shown.layout.height or 450
+    with _lock:
+        _ensure_server()
+        result = kaleido.calc_fig_sync(
+            shown, opts={"format": fmt, "width": width, "height": height, "scale": 1}, topojson=TOPOJSON_URL
+        )
+    if isinstance(result, BaseException):
+        raise result
+    return result

@@ -20,6 +20,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from charts.formatting import MISSING, PLOTLY_SEPARATORS, fmt_indicator, fmt_int
+from charts.labels import text_width
 from indicators.catalogue import POINTS, Indicator
 from indicators.disclosure import SUPPRESSED
 
@@ -29,6 +30,99 @@ OTHER_COLOUR = "#eeeeee"  # districts outside the selection: the city around it,
 TEXT_COLOUR = "#1b1f23"
 ACCENT = "#1f5f8b"
 TEXT_CONTRAST = 4.5  # WCAG 2.1 AA, normal text
+#: The width a chart gets on screen, conservatively: a 1024 px window with the sidebar open (or the
+#: presentation mode) leaves the chart 700–900 px; title and source line are wrapped to fit 700.
+SCREEN_WIDTH = 700
+LINE_SPACING = 1.3  # plotly's line height for `<br>`, in em
+SOURCE_NAME = "source"  # the source line's annotation `name`: found by it once its text is wrapped
+
+
+def wrap_text(text: str, size: float, width: float, bold: bool = False) -> list[str]:
+    """`text` on lines no wider than `width` px at font size `size`, broken at spaces (and where it
+    has a `<br>` already); a single word longer than the width keeps a line of its own."""
+    lines: list[str] = []
+    for part in text.split("<br>"):
+        start = len(lines)
+        for word in part.split():
+            if len(lines) > start and text_width(f"{lines[-1]} {word}", size, bold) <= width:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        if len(lines) == start:
+            lines.append("")
+    return lines
+
+
+def _title_room(width: float) -> float:
+    return width * 0.98 - 20  # the title starts at x = 0.01 of the width; 10 px margin each side
+
+
+def _source_room(width: float) -> float:
+    return width - 40  # from the plot area's left edge (margin.l and axis labels can take some)
+
+
+def _lines_px(lines: int, size: float) -> int:
+    return round(lines * size * LINE_SPACING)
+
+
+def _place_title(title: dict, lines: int, top: float, height: float) -> None:
+    """A title of several lines from the top down: plotly puts the first line's baseline where it
+    puts a one-line title's (the middle of the top margin) and lets the others hang below it, over
+    the plot; so the first baseline goes where a one-line title's would be in the margin without the
+    extra lines (`top`), and the caller makes the margin that much taller."""
+    if lines > 1:
+        title.update({"yref": "container", "yanchor": "bottom", "y": 1 - top / 2 / height})
+
+
+def wrap_title_and_source(layout: dict, title: str, source: str, width: float) -> dict:
+    """Title and source line of a `house_layout` dict wrapped to a chart `width` px wide, with room
+    for the extra lines: the top margin grows by the title's, the bottom margin by the source's (the
+    source hangs from its anchor under the plot area), and the chart by both, so the plot keeps its
+    size."""
+    size = layout["title"]["font"]["size"]
+    title_lines = wrap_text(title, size, _title_room(width), bold=True)
+    layout["title"]["text"] = "<b>" + "<br>".join(title_lines) + "</b>"
+    (note,) = [a for a in layout["annotations"] if a.get("name") == SOURCE_NAME]
+    source_lines = wrap_text(source, note["font"]["size"], _source_room(width))
+    note["text"] = "<br>".join(source_lines)
+    above = _lines_px(len(title_lines) - 1, size)
+    below = _lines_px(len(source_lines) - 1, note["font"]["size"])
+    layout["height"] += above + below
+    _place_title(layout["title"], len(title_lines), layout["margin"]["t"], layout["height"])
+    layout["margin"]["t"] += above
+    layout["margin"]["b"] += below
+    return layout
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("<b>", "").replace("</b>", "").replace("<br>", " ").split())
+
+
+def rewrap_for_width(fig: go.Figure, width: float, source: bool = True) -> go.Figure:
+    """Title and source line of a built figure (in place) wrapped again for a picture `width` px wide
+    (an export of fixed height), the margins changed by as many lines as they got more or fewer.
+    `source=False`: the source line back on one line (the export wraps it together with its notes)."""
+    layout = fig.layout
+    size = layout.title.font.size or 17
+    old = str(layout.title.text or "")
+    if old.startswith("<b>"):
+        lines = wrap_text(_plain(old), size, _title_room(width), bold=True)
+        top = (layout.margin.t if layout.margin.t is not None else 56) - _lines_px(old.count("<br>"), size)
+        layout.title.text = "<b>" + "<br>".join(lines) + "</b>"
+        title = {}
+        _place_title(title, len(lines), top, layout.height or 520)
+        layout.title.update(title)
+        layout.margin.t = top + _lines_px(len(lines) - 1, size)
+    for note in layout.annotations:
+        if note.name == SOURCE_NAME:
+            text, note_size = str(note.text), note.font.size or 11
+            lines = wrap_text(_plain(text), note_size, _source_room(width)) if source else [_plain(text)]
+            note.text = "<br>".join(lines)
+            extra = len(lines) - 1 - text.count("<br>")
+            layout.margin.b = (layout.margin.b if layout.margin.b is not None else 56) + _lines_px(
+                extra, note_size
+            )
+    return fig
 
 
 def house_layout(title: str, source: str, presentation: bool = False, height: int | None = None) -> dict:
@@ -46,7 +140,7 @@ def house_layout(title: str, source: str, presentation: bool = False, height: in
         return {"tickfont": {"size": size}, "title": {"font": {"size": size}}, "gridcolor": "#e6e6e6",
                 "automargin": True}  # fmt: skip
 
-    return {
+    layout = {
         "title": {
             "text": f"<b>{title}</b>",
             "font": {"size": size + 8 if presentation else size + 4},
@@ -62,6 +156,7 @@ def house_layout(title: str, source: str, presentation: bool = False, height: in
         "height": height or (560 if presentation else 520),
         "annotations": [
             {
+                "name": SOURCE_NAME,
                 "text": source,
                 "xref": "paper",
                 "yref": "paper",
@@ -70,6 +165,7 @@ def house_layout(title: str, source: str, presentation: bool = False, height: in
                 "yshift": -44 if presentation else -38,
                 "xanchor": "left",
                 "yanchor": "top",
+                "align": "left",
                 "showarrow": False,
                 "font": {"size": size - 2, "color": "#4a4f55"},
             }
@@ -77,6 +173,7 @@ def house_layout(title: str, source: str, presentation: bool = False, height: in
         "xaxis": axis(),
         "yaxis": axis(),
     }
+    return wrap_title_and_source(layout, title, source, SCREEN_WIDTH)
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -103,10 +200,19 @@ def axis_title_room(layout: dict, source: str, presentation: bool) -> dict:
     """Move the source line below an x-axis title (`house_layout` puts it where the title would be)."""
     extra = 30 if presentation else 22
     for annotation in layout.get("annotations", []):
-        if annotation.get("text") == source:
+        if annotation.get("name") == SOURCE_NAME:
             annotation["yshift"] = (annotation.get("yshift") or 0) - extra
     layout["margin"]["b"] = layout["margin"]["b"] + extra
     return layout
+
+
+def figure_axis_title_room(fig: go.Figure, presentation: bool) -> go.Figure:
+    """`axis_title_room` for a figure built trace by trace (through `style`)."""
+    layout = {
+        "annotations": [a.to_plotly_json() for a in fig.layout.annotations],
+        "margin": {"b": fig.layout.margin.b},
+    }
+    return fig.update_layout(axis_title_room(layout, "", presentation))
 
 
 def bar_label_room(layout: dict, values: pd.Series) -> dict:
@@ -357,9 +463,14 @@ def district_map(
         merge(layout, {"legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "top"}})
         layout["margin"]["b"] += 90
         for annotation in layout["annotations"]:
-            if annotation["text"] == source:
+            if annotation.get("name") == SOURCE_NAME:
                 annotation["yshift"] = (annotation["yshift"] or 0) - 90
+                wrapped = annotation["text"].count("<br>")  # for the wide screen, room made for it
                 annotation["text"] = source.replace(" · ", "<br>").replace(", ", ",<br>")
+                # the 90 px hold the legend and the first line: room for the others instead of the wide one's
+                more = _lines_px(annotation["text"].count("<br>") - wrapped, annotation["font"]["size"])
+                layout["margin"]["b"] += more
+                layout["height"] += more
     return go.Figure(data=traces, layout=layout)
 
 

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from babel.dates import format_date
 from plotly.colors import qualitative
 
-from charts.figures import ACCENT, FONT, TEXT_COLOUR, style
+from charts.figures import ACCENT, FONT, TEXT_COLOUR, figure_axis_title_room, style
 from charts.formatting import LOCALE, fmt_date, fmt_int, fmt_number, fmt_pct
 from indicators.allocations import TOTAL
 from indicators.catalogue_refugees import PROJECTION_METHOD
@@ -276,7 +276,7 @@ def facility_bars(state: pd.DataFrame, *, title: str, source: str, presentation:
     top = float(np.nanmax([110.0, *rows["occupancy_rate_pct"].astype(float)])) * 1.25
     fig.update_layout(showlegend=False, bargap=0.3)
     fig.update_xaxes(title_text="Belegungsquote (%)", range=[0, top], ticksuffix=" %")
-    return fig
+    return figure_axis_title_room(fig, presentation)  # the source line below the axis title
 
 
 def fehlbeleger_over_time(
