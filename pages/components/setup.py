@@ -205,13 +205,16 @@ def _run_router_first() -> None:
 def fit_to_screen(figure: go.Figure) -> go.Figure:
     """The presented chart no taller than a 1024×768 beamer shows below the step buttons (the server
     cannot see the screen: this is the smallest one a council room has). A tall ranking is squeezed,
-    and the names on its axis get smaller by the same ratio (at least 12 px), so plotly.js still
+    and the names on its axis get smaller as its plot area does (at least 10 px), so plotly.js still
     writes every name instead of every second one."""
     height = figure.layout.height or BEAMER_HEIGHT
     fitted = go.Figure(figure).update_layout(height=min(height, BEAMER_HEIGHT))
     if height > BEAMER_HEIGHT and any(getattr(t, "orientation", None) == "h" for t in figure.data):
         size = fitted.layout.yaxis.tickfont.size or fitted.layout.font.size or 13
-        fitted.update_yaxes(tickfont_size=max(12, int(size * BEAMER_HEIGHT / height)))
+        # the bars share the plot area, not the whole height: a wrapped title or source takes its part
+        margins = (fitted.layout.margin.t or 0) + (fitted.layout.margin.b or 0)
+        ratio = max(BEAMER_HEIGHT - margins, 1) / max(height - margins, 1)
+        fitted.update_yaxes(tickfont_size=max(10, int(size * ratio)))
     return fitted
 
 
