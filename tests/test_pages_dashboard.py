@@ -215,7 +215,7 @@ def test_zeitreihen_default_largest_then_selection_and_index(monkeypatch, demo_d
     at.toggle(key="series_indexed").set_value(True).run()
     at.select_slider(key="series_base").set_value("2015-12-31").run()
     (figure,) = figures(at)
-    assert "Index 31.12.2015 = 100" in figure["layout"]["title"]["text"]
+    assert "Index 31.12.2015 = 100" in figure["layout"]["title"]["text"].replace("<br>", " ")
     altstadt = figure["data"][0]
     at_base = [x[:10] for x in altstadt["x"]].index("2015-12-31")
     assert numbers(altstadt["y"])[at_base] == pytest.approx(100)
