@@ -27,7 +27,7 @@ from indicators.disclosure import (
     suppress_crosstab,
     suppress_crosstab_tree,
     suppress_rows,
-    tree_children,
+    tree_sums,
 )
 from indicators.nationalities import GERMAN, age_pyramid
 
@@ -224,17 +224,7 @@ def detail_protection(
         nations[str(district_id)] = rows.groupby("nationality")["persons"].sum()
     pyramids = suppress_crosstab_tree(leaves, parents, threshold)
     listed = listable_tree(nations, parents, threshold, unpublished)
-    children = tree_children(parents, [*nations, *(parents.get(n) for n in nations if parents.get(n))])
-    present: dict[str, set] = {}
-
-    def gather(node: str) -> set:
-        found = set(nations[node].index[nations[node] > 0]) if node in nations else set()
-        for child in children.get(node, []):
-            found |= gather(child)
-        present[node] = found
-        return found
-
-    gather(ROOT)
+    present = {node: set(persons.index[persons > 0]) for node, persons in tree_sums(nations, parents).items()}
     return DetailProtection(pyramids, listed, present)
 
 

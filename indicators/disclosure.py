@@ -722,17 +722,9 @@ def listable_tree(
     the set of named parts per node."""
     threshold = default_threshold() if threshold is None else threshold
     children = tree_children(parents, [*leaves, *(parents.get(n) for n in leaves if parents.get(n))])
-    counts: dict[str, pd.Series] = {}
+    counts = tree_sums(leaves, parents)
     unpublished = set(unpublished)
-
-    def total(node: str) -> pd.Series:
-        if node in leaves:
-            counts[node] = pd.to_numeric(leaves[node]).fillna(0).groupby(level=0).sum()
-        else:
-            counts[node] = _add([total(child) for child in children.get(node, [])])
-        return counts[node]
-
-    parts = list(total(ROOT).index)
+    parts = list(counts[ROOT].index)
     values: dict[Hashable, float] = {}
     relations: list[Relation] = []
     for node, persons in counts.items():
@@ -762,6 +754,22 @@ def listable_tree(
         node: {part for part in parts if values[(node, part)] > 0 and (node, part) not in hidden}
         for node in counts
     }
+
+
+def tree_sums(leaves: dict[str, pd.Series], parents: dict[str, str]) -> dict[str, pd.Series]:
+    """Per node of the tree (`tree_children`) the sum of its Stadtteile's series (persons per part)."""
+    children = tree_children(parents, [*leaves, *(parents.get(n) for n in leaves if parents.get(n))])
+    sums: dict[str, pd.Series] = {}
+
+    def total(node: str) -> pd.Series:
+        if node in leaves:
+            sums[node] = pd.to_numeric(leaves[node]).fillna(0).groupby(level=0).sum()
+        else:
+            sums[node] = _add([total(child) for child in children.get(node, [])])
+        return sums[node]
+
+    total(ROOT)
+    return sums
 
 
 def _add(parts: list[pd.Series]) -> pd.Series:
