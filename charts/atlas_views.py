@@ -100,7 +100,7 @@ def _years_view(
     if not dates or all(fr.empty for fr in frames):
         return None
     title = f"{indicator.label} nach {f.level}, {f.municipality}: {len(dates)} Stichtage"
-    source = f"{source_line(f.source, None)} · Stichtage {', '.join(fmt_date(d) for d in dates)}"
+    source = f"{source_line(f.source, None)} · Stichtage {', '.join(fmt_date(d) for d in dates)}{f.other_sources(dates)}"
     shapes = boundaries(src, f)
     if shapes is None:
         return ChartView(f"karte-jahre-{key}", title, None, pd.DataFrame(), [], source, withheld=NO_SHAPES)

@@ -72,7 +72,7 @@ def _where(names: list[str], municipality: str) -> str:
 
 
 def _source(f: Filters) -> str:
-    return source_line(f.source, f.date_text)
+    return source_line(f.source_at(f.reference_date), f.date_text)
 
 
 # --- map (Karte, Übersicht, Sitzungsbericht) -----------------------------------------------------
@@ -267,7 +267,7 @@ def _time_series(
     elif shown_dates[-1] < f.dates[-1]:
         notes.append(f"Die Zeitreihe endet am gewählten Stichtag {f.date_text}.")
     span = f"Stichtage {fmt_date(shown_dates[0])} bis {fmt_date(shown_dates[-1])}" if shown_dates else ""
-    source = f"{source_line(f.source, None)} · {span}"
+    source = f"{source_line(f.source, None)} · {span}{f.other_sources(shown_dates)}"
     return _series_view(src, f, key, ids, title=title, source=source, with_city=with_city, base=base,
                         until=shown_dates[-1] if shown_dates else None, notes=notes, view_key=f"zeitreihe-{key}",
                         compact=compact)  # fmt: skip

@@ -24,7 +24,7 @@ import settings
 from charts.export import BEAMER, render
 from charts.formatting import fmt_date
 from charts.population_views import nationalities, share_map, time_series
-from charts.view import ChartView, Filters, Source
+from charts.view import ChartView, Filters, Source, stichtag_sources
 from data.store import STADTTEIL, Store
 from indicators.disclosure import default_threshold
 from indicators.report import (
@@ -96,6 +96,7 @@ def build_report(
     f = Filters(
         municipality, when, dates, level, ids, synthetic=synthetic, threshold=threshold,
         source=meta["source"] if isinstance(meta["source"], str) else None,
+        stichtag_sources=stichtag_sources(store.population_sources(municipality)),
     )  # fmt: skip
     src = source or Source(store)
     views = [share_map(src, f, key, labels=True) for key in REPORT_SHARES]  # the export thins names

@@ -38,6 +38,18 @@ class Filters:
     source: str | None = None
     public: bool = True  # small counts suppressed; off only for a signed-in editor who asks for exact values
     threshold: int = field(default_factory=default_threshold)
+    # Stichtage whose counts come from elsewhere than the register (the Zensus 2022): (date, source)
+    stichtag_sources: tuple[tuple[date, str], ...] = ()
+
+    def source_at(self, when: date | None) -> str | None:
+        """The source of the counts at `when`: the Stichtag's own where it has one, else the municipality's."""
+        return dict(self.stichtag_sources).get(when, self.source)
+
+    def other_sources(self, dates: list[date]) -> str:
+        """`" · 15.05.2022: Zensus 2022 …"` for the Stichtage among `dates` with a source of their own, to
+        follow the source line of a chart over several Stichtage; "" where there is none."""
+        own = dict(self.stichtag_sources)
+        return "".join(f" · {fmt_date(d)}: {own[d]}" for d in sorted(set(dates)) if d in own)
 
     @property
     def previous_date(self) -> date | None:
@@ -47,6 +59,11 @@ class Filters:
     @property
     def date_text(self) -> str:
         return fmt_date(self.reference_date) if self.reference_date else ""
+
+
+def stichtag_sources(frame: pd.DataFrame) -> tuple[tuple[date, str], ...]:
+    """`Store.population_sources` as the `Filters.stichtag_sources` tuple."""
+    return tuple(zip(frame["reference_date"], frame["source"], strict=True))
 
 
 def _build(key: tuple, build: Callable[[], T]) -> T:

@@ -8,6 +8,7 @@
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
     python -m data import quota FILE [--db PATH]
     python -m data import occupancy FILE [--municipality NAME] [--db PATH]
+    python -m data import zensus FILE [FILE …] [--municipality NAME] [--db PATH]
     python -m data versions [--db PATH]
     python -m data restore VERSION [--db PATH]
     python -m data check [--db PATH]          (readiness: 0 when the database answers, else 1)
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     undo = sub.add_parser("undo", parents=[db], help="den letzten Import einer Art rückgängig machen")
     undo.add_argument(
-        "kind", choices=["population", "register", "boundaries", "allocations", "quota", "occupancy"]
+        "kind",
+        choices=["population", "register", "boundaries", "allocations", "quota", "occupancy", "zensus"],
     )
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
@@ -142,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("file", type=Path)
     reg.add_argument("--date", type=_date, required=True, help="Stichtag des Auszugs JJJJ-MM-TT")
     reg.add_argument("--municipality", help="Name der Kommune")
+
+    zensus = imp.add_parser(
+        "zensus",
+        parents=[db],
+        help="Zensus 2022 Gitterzellen (100 m oder 1 km, CSV oder ZIP von Destatis) je Stadtteil summiert, "
+        "Stichtag 15.05.2022",
+    )
+    zensus.add_argument(
+        "file", type=Path, nargs="+", help="Einwohnerzahl und weitere Merkmale, z. B. Anteil Ausländer"
+    )
+    zensus.add_argument("--municipality", help="Name der Kommune (ihre Stadtteilgrenzen müssen geladen sein)")
 
     return parser
 
@@ -236,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
             from data.quota import import_quota
 
             report = import_quota(args.file, db_path)
+        elif args.kind == "zensus":
+            from data.zensus import import_zensus
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file[0])
+            report = import_zensus(args.file, db_path, municipality)
         elif args.kind == "occupancy":
             from data.occupancy import import_occupancy
 

@@ -26,6 +26,7 @@ KIND_LABELS = {
     "allocations": "Zuweisungen",
     "quota": "Aufnahmequote",
     "occupancy": "Unterbringung",
+    "zensus": "Zensus 2022 (Gitterzellen)",
     "demo": "Demodaten",
     "restore": "Wiederherstellung einer gesicherten Version",
 }

@@ -126,3 +126,16 @@ CREATE TABLE IF NOT EXISTS column_mappings (
 -- Warnings of an import (published total differs from the Stadtteile, names read forgivingly …), one a
 -- line; databases built before get the column on their next write.
 ALTER TABLE imports ADD COLUMN IF NOT EXISTS warnings VARCHAR;
+
+-- Where a Stichtag's counts come from when not from the municipality's own register (the Zensus 2022
+-- grid cells): printed under every chart of that Stichtag, the caveat on the Methodik page. A row
+-- holds only while the Stichtag's population rows are those of its import (`import_id`).
+CREATE TABLE IF NOT EXISTS population_sources (
+    municipality   VARCHAR NOT NULL,
+    reference_date DATE    NOT NULL,
+    source         VARCHAR NOT NULL,
+    caveat         VARCHAR,
+    import_id      BIGINT,
+    PRIMARY KEY (municipality, reference_date)
+);
+CREATE TABLE IF NOT EXISTS population_sources_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM population_sources LIMIT 0;

@@ -222,6 +222,20 @@ class Store:
             "levels": levels["level"].tolist(),
         }
 
+    def population_sources(self, municipality: str) -> pd.DataFrame:
+        """reference_date, source, caveat of the Stichtage whose counts come from elsewhere than the
+        municipality's register (the Zensus 2022), as long as their counts are still those of that import."""
+        frame = self.query(
+            """SELECT s.reference_date, s.source, s.caveat FROM population_sources s
+               WHERE s.municipality = ? AND EXISTS (
+                   SELECT 1 FROM population p WHERE p.municipality = s.municipality
+                     AND p.reference_date = s.reference_date AND p.import_id = s.import_id)
+               ORDER BY 1""",
+            [municipality],
+        )
+        frame["reference_date"] = [pd.Timestamp(d).date() for d in frame["reference_date"]]
+        return frame
+
     def column_mapping(self, municipality: str, kind: str) -> dict[str, str]:
         """Header mappings chosen earlier for this municipality and kind of file: field → header."""
         frame = self.query(
@@ -232,6 +246,7 @@ class Store:
 
 
 ARCHIVED = ("population", "population_detail", "allocations", "quotas", "occupancy", "districts")
+ARCHIVED += ("population_sources",)  # the source of a Stichtag from elsewhere (data/zensus.py)
 _COUNT_COLUMNS = ["population", "foreigners", "migration_background", "minors", "minors_migration_background"]
 
 

@@ -56,6 +56,11 @@ KINDS = {
         per_municipality=False,
     ),
     "occupancy": Kind("Belegung der Unterkünfte (CSV, XLSX)", ("csv", "xlsx", "txt"), "none"),
+    "zensus": Kind(
+        "Zensus 2022 Gitterzellen, Stichtag 15.05.2022 (CSV oder ZIP von Destatis, mehrere Dateien zusammen)",
+        ("csv", "zip", "txt"),
+        "none",
+    ),
 }
 
 
@@ -95,6 +100,10 @@ def preview(kind: str, file_name: str, payload: bytes, part: str | None = None) 
             columns,
             f"{_count(len(frame), 'Person', 'Personen')}; Inhalte werden aus Datenschutzgründen nicht angezeigt.",
         )
+    if kind == "zensus":
+        from data.zensus import preview as zensus_preview
+
+        return zensus_preview(file_name, payload)
     if kind == "boundaries":
         from geo.boundaries import BoundaryError, read_boundaries
 
@@ -170,6 +179,10 @@ def run_import(
         from data.quota import import_quota
 
         return import_quota(path, db_path, user, payload)
+    if kind == "zensus":
+        from data.zensus import import_zensus
+
+        return import_zensus([path], db_path, municipality, user, [payload])
     if kind == "occupancy":
         from data.occupancy import import_occupancy
 

@@ -36,7 +36,7 @@ for data, tab in zip(tables, st.tabs([t.name for t in tables]), strict=True):
             )
             continue
         rows = len(view.display)
-        st.caption(f"{rows_text(rows)} · {source_line(f.source, f.date_text)}")
+        st.caption(f"{rows_text(rows)} · {source_line(f.source_at(f.reference_date), f.date_text)}")
         data_grid(view.display, hide_index=True, width="stretch", key=f"data-{view.name}")
         for note in view.notes:
             st.caption(note)

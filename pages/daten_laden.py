@@ -23,6 +23,7 @@ from data.upload import (
     problems_table,
     run_import,
 )
+from data.zensus import bundle
 from pages.components.access import keep_uploads_in_memory, load
 from pages.components.auth import current_editor, require_editor, sign_in_form, sign_out_button
 from pages.components.setup import page_setup
@@ -73,8 +74,14 @@ if spec.date != "none":
 upload_key = f"upload_file_{st.session_state.get('upload_round', 0)}"
 limit = MAX_FILE_BYTES // 1024 // 1024
 upload = st.file_uploader(
-    "Datei auswählen", type=list(spec.types), key=upload_key, help=f"Höchstens {limit} MB je Datei."
+    "Datei auswählen",
+    type=list(spec.types),
+    key=upload_key,
+    help=f"Höchstens {limit} MB je Datei.",
+    accept_multiple_files=kind == "zensus",  # the Einwohnerzahl and the Anteil Ausländer belong together
 )
+if isinstance(upload, list):
+    upload = bundle(upload)
 st.caption(
     f"Höchstens {limit} MB je Datei. Größere Dateien, etwa ein ganzer Melderegister-Auszug, lädt die "
     "Kommandozeile: `python -m data import register …`."

@@ -5,7 +5,8 @@ import streamlit as st
 
 from charts.formatting import fmt_date
 from charts.sentences import markdown_safe
-from charts.tables import imports_table, sources_table
+from charts.tables import csv_bytes, imports_table, sources_table
+from charts.zensus_views import METHOD, zensus_comparison
 from indicators.catalogue import CATALOGUE, OTHER_LABEL
 from indicators.disclosure import SUPPRESSED
 from pages.components.access import load
@@ -87,6 +88,26 @@ if f.dates:
     )
 else:
     st.info("Für diese Kommune sind noch keine Einwohnerzahlen geladen.")
+
+st.markdown(METHOD)
+for row in load(page.store, "population_sources", f.municipality).itertuples():
+    st.subheader(f"Stichtag {fmt_date(row.reference_date)}: {markdown_safe(row.source)}")
+    st.caption(markdown_safe(row.caveat or ""))
+    comparison = zensus_comparison(page.source, f, row.reference_date)
+    if comparison is not None:
+        st.markdown(f"**{markdown_safe(comparison.title)}**")
+        data_grid(
+            comparison.display, key=f"methodik-zensus-{row.reference_date}", hide_index=True, width="stretch"
+        )
+        for note in [comparison.source, *comparison.notes]:
+            st.caption(markdown_safe(note))
+        st.download_button(
+            "Tabelle als CSV herunterladen",
+            csv_bytes(comparison.table, [comparison.source, *comparison.notes]),
+            file_name=f"zensus_melderegister_{f.municipality}.csv".replace(" ", "_"),
+            mime="text/csv",
+            key=f"methodik-zensus-csv-{row.reference_date}",
+        )
 
 st.header("Datenquellen und Lizenzen")
 data_grid(

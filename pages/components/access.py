@@ -111,7 +111,7 @@ def warm_up(path: Path | None = None) -> list[str]:
     from charts.population_views import overview, share_map
     from charts.reads import detail_protection
     from charts.texts import SCHEMES
-    from charts.view import Filters
+    from charts.view import Filters, stichtag_sources
     from data.store import STADTTEIL
     from indicators.catalogue import map_indicators
     from pages.components.state import default_municipality
@@ -137,6 +137,7 @@ def warm_up(path: Path | None = None) -> list[str]:
         level=STADTTEIL if STADTTEIL in levels else levels[0],
         synthetic=bool(meta["synthetic"]),
         source=meta["source"] if isinstance(meta["source"], str) else None,
+        stichtag_sources=stichtag_sources(load(store, "population_sources", name)),
     )
     source = data_source(store)
     overview(source, f, "foreigner_share_pct")  # the Übersicht's first Kennzahl

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from charts.formatting import fmt_date
-from charts.view import Filters
+from charts.view import Filters, stichtag_sources
 from data.store import STADTTEIL, Store
 from pages.components.access import load
 from pages.components.auth import current_editor
@@ -227,6 +227,7 @@ def sidebar_filters(store: Store) -> Filters:
         public=bool(presentation) or not exact,
         synthetic=bool(meta["synthetic"]),
         source=meta["source"] if isinstance(meta["source"], str) else None,
+        stichtag_sources=stichtag_sources(load(store, "population_sources", municipality)),
     )
     _to_url(filters)
     return filters
