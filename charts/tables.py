@@ -41,6 +41,7 @@ IMPORT_KINDS = {
     "quota": "Aufnahmeverpflichtung",
     "occupancy": "Belegung der Unterkünfte",
     "demo": "Demodaten",
+    "zensus": "Zensus 2022 (Gitterzellen)",
 }
 
 
