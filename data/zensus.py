@@ -134,9 +134,13 @@ def unpack(name: str, payload: bytes) -> tuple[list[tuple[str, bytes]], list[Pro
     ], []
 
 
-def read_grid(name: str, payload: bytes) -> tuple[GridFile | None, list[Problem]]:
-    """Read one grid CSV (all rows, as text) and find its columns; values are parsed later, for the
-    cells near the municipality only. None (with the reason) for a file that is no grid table."""
+def read_grid(
+    name: str, payload: bytes, window: tuple[float, float, float, float] | None = None
+) -> tuple[GridFile | None, list[Problem]]:
+    """Read one grid CSV (all rows, as text) and find its columns; values are parsed later. With
+    `window` (EPSG:3035) only the cells in it are kept — besides rows whose cell id is broken, which are
+    reported — so a file of all Germany is checked where it concerns the municipality. None (with the
+    reason) for a file that is no grid table."""
     problems: list[Problem] = []
     try:
         text = payload.decode("utf-8-sig")
@@ -193,8 +197,25 @@ def read_grid(name: str, payload: bytes) -> tuple[GridFile | None, list[Problem]
                 warning=True,
             )
         )
-    rows = pd.Series(np.arange(2, len(frame) + 2), index=frame.index)
-    cells = pd.DataFrame({"row": rows})
+    frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet rows: the header is row 1
+    if window is not None and id_col is not None:
+        from geo.grid import parse_cell_ids
+
+        parsed = parse_cell_ids(frame[id_col])
+        x0, y0, x1, y1 = window
+        near = parsed["x"].between(x0, x1) & parsed["y"].between(y0, y1)
+        had_rows = not frame.empty
+        frame = frame[(near | parsed["x"].isna()).to_numpy()]
+        if frame.empty and had_rows:
+            return None, [
+                *problems,
+                _problem(
+                    name,
+                    "Keine Zelle der Datei liegt im Gebiet der Stadtteilgrenzen (auch nicht bis 1 km darum). "
+                    "Gehört die Datei zu einer anderen Gegend?",
+                ),
+            ]
+    cells = pd.DataFrame({"row": frame.index}, index=frame.index)
     resolution, centre_problems = _centres(name, frame, id_col, x_col, y_col, cells)
     problems += centre_problems
     if resolution is None:
@@ -202,7 +223,7 @@ def read_grid(name: str, payload: bytes) -> tuple[GridFile | None, list[Problem]
     for fld, col in columns.items():
         cells[f"raw_{fld}"] = frame[col].str.strip()
     note_col = next((c for c, n in norm.items() if n == NOTE_COLUMN), None)
-    notes = frame[note_col].str.strip() if note_col else pd.Series("", index=frame.index)
+    notes = frame[note_col].str.strip() if note_col else pd.Series("", index=frame.index, dtype=object)
     return GridFile(name, resolution, cells, list(columns), columns, notes), problems
 
 
@@ -222,7 +243,7 @@ def _centres(
         parsed = parse_cell_ids(frame[id_col])
         bad = parsed["x"].isna()
         for row in cells.loc[bad, "row"].head(MAX_LISTED):
-            value = frame.at[row - 2, id_col]
+            value = frame.at[row, id_col]
             problems.append(
                 _problem(
                     name,
@@ -252,14 +273,13 @@ def _centres(
             x = pd.to_numeric(frame[x_col].str.replace(",", ".", regex=False), errors="coerce")
             y = pd.to_numeric(frame[y_col].str.replace(",", ".", regex=False), errors="coerce")
             off = ~bad & ((x - parsed["x"]).abs().gt(0.5) | (y - parsed["y"]).abs().gt(0.5))
-            for row in cells.loc[off, "row"].head(MAX_LISTED):
-                i = row - 2
+            for i in cells.loc[off, "row"].head(MAX_LISTED):
                 problems.append(
                     _problem(
                         name,
                         f"Der Mittelpunkt ({frame.at[i, x_col]}, {frame.at[i, y_col]}) passt nicht zur Kennung "
                         f"„{frame.at[i, id_col]}“.",
-                        int(row),
+                        int(i),
                         x_col,
                     )
                 )
@@ -287,8 +307,10 @@ def _centres(
                 name, f"Die Zelle {cell} steht schon weiter oben in der Datei.", int(row), id_col or x_col
             )
         )
-    if not problems and resolution is None:
-        problems.append(_problem(name, "Die Datei enthält keine Gitterzellen."))
+    if not problems and resolution is None:  # a header without rows: nothing to count, nothing wrong
+        problems.append(
+            _problem(name, "Die Datei enthält keine Gitterzellen; nicht verwendet.", warning=True)
+        )
     return resolution, problems
 
 
@@ -588,18 +610,18 @@ def import_zensus(
     refusal = _register_conflict(db_path, municipality)
     if refusal:
         raise DataImportError(label, refusal)
+    window = city_window(districts_in_grid_crs(from_wkb(boundaries)), WINDOW_MARGIN_M)
     grids: list[GridFile] = []
     problems: list[Problem] = []
     for path, payload in zip(paths, payloads, strict=True):
         files, found = unpack(path.name, payload)
         problems += found
         for name, data in files:
-            grid, found = read_grid(name, data)
+            grid, found = read_grid(name, data, window)
             problems += found
             if grid is not None:
                 grids.append(grid)
     if grids:
-        window = city_window(districts_in_grid_crs(from_wkb(boundaries)), WINDOW_MARGIN_M)
         combined = combine(grids, window)
         problems += combined.problems
         if not combined.fields & {"population", "total"}:

@@ -11,24 +11,29 @@ Pure geopandas/shapely; no streamlit, no database.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 GRID_CRS = 3035  # ETRS89-LAEA Europe, the INSPIRE grid of the Zensus
-CELL_ID = re.compile(r"^CRS3035RES(\d+)mN(\d+)E(\d+)$")
 
 
 def parse_cell_ids(ids: pd.Series) -> pd.DataFrame:
-    """resolution (m), x and y of the cell centre (EPSG:3035) per id; NaN where an id does not parse."""
-    parts = ids.astype(str).str.strip().str.extract(CELL_ID)
-    res = pd.to_numeric(parts[0], errors="coerce")
-    north = pd.to_numeric(parts[1], errors="coerce")
-    east = pd.to_numeric(parts[2], errors="coerce")
+    """resolution (m), x and y of the cell centre (EPSG:3035) per id; NaN where an id does not parse.
+    Arrow's regular expressions: a 100 m file of all Germany has some three million ids."""
+    text = pc.utf8_trim_whitespace(pa.array(ids.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
+    parts = pc.extract_regex(text, r"^CRS3035RES(?P<res>\d+)mN(?P<north>\d+)E(?P<east>\d+)$")
+    res, north, east = (
+        pd.Series(
+            pc.cast(pc.struct_field(parts, [i]), pa.float64()).to_numpy(zero_copy_only=False), index=ids.index
+        )
+        for i in range(3)
+    )
     return pd.DataFrame({"resolution": res, "x": east + res / 2, "y": north + res / 2}, index=ids.index)
 
 

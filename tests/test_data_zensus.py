@@ -326,6 +326,8 @@ def test_broken_files_are_refused_with_file_row_and_column(db, grid, tmp_path):
     lines[inside] = ";".join([*parts[:3], "12,3,4", *parts[4:]])
     lines[inside + 1] = "CRS3035RES100mNxxE1;1;2;5,0;"
     lines.append(lines[inside + 2])  # the same cell twice
+    parts = lines[inside + 3].split(";")
+    lines[inside + 3] = ";".join([parts[0], str(int(parts[1]) + 100), *parts[2:]])  # centre of another cell
     broken = tmp_path / "Zensus2022_Anteil_Auslaender_100m-Gitter.csv"
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = link_target(db)
@@ -341,6 +343,7 @@ def test_broken_files_are_refused_with_file_row_and_column(db, grid, tmp_path):
         in text
     )
     assert f"Zeile {len(lines)}" in text and "steht schon weiter oben" in text
+    assert f'Zeile {inside + 4}, Spalte "x_mp_100m": Der Mittelpunkt' in text
     assert link_target(db) == before and _zensus_counts(db).empty
 
 
@@ -352,6 +355,32 @@ def test_refused_without_boundaries_or_without_persons(db, grid, tmp_path):
         import_zensus([files["Anteil"]], db, CITY)
 
 
+def test_minors_from_the_age_table_and_a_file_of_another_place(db, grid, tmp_path):
+    cells, files = grid
+    lines = [
+        "GITTER_ID_100m;x_mp_100m;y_mp_100m;Insgesamt_Bevoelkerung;Unter18;a18bis29;a30bis49;a50bis64;a65undaelter"
+    ]
+    minors = defaultdict(int)
+    for c in cells:
+        if c.persons:
+            young = c.persons // 5
+            minors[c.district] += young
+            lines.append(f"{c.id()};{int(c.x)};{int(c.y)};{c.persons};{young};0;0;0;{c.persons - young}")
+    ages = tmp_path / "Zensus2022_Alter_in_5_Altersklassen_100m-Gitter.csv"
+    ages.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = import_zensus([files["Bevoelkerungszahl"], ages], db, CITY)
+    got = _zensus_counts(db)
+    for district in ("011", "032", "041"):
+        assert got.at[district, "minors"] == minors[district]
+    assert any("a18bis29" in w.message and w.row == 1 for w in report.warnings)  # columns not used, named
+    elsewhere = tmp_path / "Zensus2022_Bevoelkerungszahl_100m-Gitter_Bayern.csv"
+    elsewhere.write_text(
+        "GITTER_ID_100m;x_mp_100m;y_mp_100m;Einwohner\nCRS3035RES100mN2689100E4337000;4337050;2689150;12\n"
+    )
+    with pytest.raises(DataImportError, match="Keine Zelle der Datei liegt im Gebiet der Stadtteilgrenzen"):
+        import_zensus([elsewhere], db, CITY)
+
+
 def test_cli_takes_the_destatis_zip_and_a_csv(db, grid, tmp_path, capsys):
     from data.__main__ import main
 
@@ -360,6 +389,9 @@ def test_cli_takes_the_destatis_zip_and_a_csv(db, grid, tmp_path, capsys):
     with zipfile.ZipFile(archive, "w") as z:
         z.write(files["Bevoelkerungszahl"], files["Bevoelkerungszahl"].name)
         z.writestr("Datensatzbeschreibung.xlsx", b"not a table")
+        z.writestr(
+            "Zensus2022_Bevoelkerungszahl_1km-Gitter.csv", "GITTER_ID_1km;x_mp_1km;y_mp_1km;Einwohner\n"
+        )
     code = main(
         ["import", "zensus", str(archive), str(files["Anteil"]), "--municipality", CITY, "--db", str(db)]
     )
