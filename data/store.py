@@ -224,7 +224,15 @@ class Store:
 
     def population_sources(self, municipality: str) -> pd.DataFrame:
         """reference_date, source, caveat of the Stichtage whose counts come from elsewhere than the
-        municipality's register (the Zensus 2022), as long as their counts are still those of that import."""
+        municipality's register (the Zensus 2022), as long as their counts are still those of that import.
+        Empty for a database written before the table existed (readers never change the schema)."""
+        if (
+            self.query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'population_sources'")[
+                "n"
+            ].iloc[0]
+            == 0
+        ):
+            return pd.DataFrame({"reference_date": [], "source": [], "caveat": []})
         frame = self.query(
             """SELECT s.reference_date, s.source, s.caveat FROM population_sources s
                WHERE s.municipality = ? AND EXISTS (

@@ -47,6 +47,7 @@ SMALL_CELL = 10  # persons: below this the cell-key noise is large against the c
 MAX_LISTED = 20  # problems of one kind listed one by one, the rest counted
 MAX_ZIP_ENTRIES = 100
 MAX_UNPACKED = 4 * 1024**3  # a 100 m file for all of Germany is some 200 MB
+MAX_ZIP_RATIO = 100  # unpacked/packed size of an entry above 1 MB: a ZIP bomb, not a grid table
 
 SECRET = {"", "–", "-", "—", ".", "x", "X", "/", "•", "-1"}
 ID_PREFIX = "gitterid"
@@ -123,6 +124,17 @@ def unpack(name: str, payload: bytes) -> tuple[list[tuple[str, bytes]], list[Pro
             name,
             f"Das ZIP-Archiv enthält {len(infos)} Dateien mit zusammen {fmt(sum(i.file_size for i in infos) / 1e6)} MB; "
             "so groß ist kein Download der Zensus-Gitterdaten. Bitte die CSV-Dateien einzeln angeben.",
+        )
+    bombs = [
+        i.filename
+        for i in infos
+        if i.file_size > 1024**2 and i.file_size > MAX_ZIP_RATIO * max(i.compress_size, 1)
+    ]
+    if bombs:
+        raise DataImportError(
+            name,
+            f"Das ZIP-Archiv würde beim Entpacken ein Vielfaches seiner Größe einnehmen ({', '.join(bombs)}); "
+            "so ist kein Download der Zensus-Gitterdaten gepackt. Es wurde nichts entpackt.",
         )
     csvs = [i for i in infos if i.filename.lower().endswith((".csv", ".txt")) and not i.flag_bits & 0x1]
     if not csvs:

@@ -434,3 +434,22 @@ def test_upload_bundles_several_files(db, grid):
     assert any(
         w.describe(upload.name).startswith(f"Datei {files['Anteil'].name}, ") for w in checked.warnings
     )
+
+
+def test_zip_bomb_and_old_database(db, tmp_path):
+    import duckdb
+
+    bomb = tmp_path / "Zensus2022_Bevoelkerungszahl.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Zensus2022_Bevoelkerungszahl_100m-Gitter.csv", "0" * 20 * 1024**2)
+    with pytest.raises(DataImportError, match="Vielfaches seiner Größe"):
+        import_zensus([bomb], db, CITY)
+    # a database written before the table existed: readers (who never change the schema) see no sources
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE population_sources")
+    con.close()
+    store = Store(db)
+    try:
+        assert store.population_sources(CITY).empty
+    finally:
+        store.close()
