@@ -132,5 +132,6 @@ METHOD = (
     "Zahl jeder Zelle um wenige Personen; bewohnte Zellen, deren Mittelpunkt außerhalb aller Stadtteile liegt, "
     "werden nicht gezählt. Wie viele Zellen und Personen das je Import betrifft, steht unten beim Stichtag und "
     "im Importprotokoll. Der Zensus zählt anders als das Melderegister: Veränderungen zu benachbarten "
-    "Stichtagen mischen zwei Quellen."
+    "Stichtagen mischen zwei Quellen. Hat eine Kommune zum 15.05.2022 eigene Zahlen, wird der Zensus nicht "
+    "an ihre Stelle geladen."
 )

@@ -92,7 +92,7 @@ else:
 st.markdown(METHOD)
 for row in load(page.store, "population_sources", f.municipality).itertuples():
     st.subheader(f"Stichtag {fmt_date(row.reference_date)}: {markdown_safe(row.source)}")
-    st.caption(markdown_safe(row.caveat or ""))
+    st.markdown(markdown_safe(row.caveat or ""))
     comparison = zensus_comparison(page.source, f, row.reference_date)
     if comparison is not None:
         st.markdown(f"**{markdown_safe(comparison.title)}**")
