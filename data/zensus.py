@@ -165,9 +165,18 @@ def read_grid(
         )
     first = text.split("\n", 1)[0]
     sep = max((";", ",", "\t", "|"), key=first.count)
-    frame = pd.read_csv(
-        io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False, skipinitialspace=True
-    )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skipinitialspace=True,
+        )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
+        detail = "sie ist leer" if isinstance(err, pd.errors.EmptyDataError) else str(err).strip()
+        return None, [*problems, _problem(name, f"Die Datei ist keine lesbare CSV-Tabelle ({detail}).")]
     frame.columns = [str(c).strip() for c in frame.columns]
     norm = {c: normalise_header(c) for c in frame.columns}
     id_col = next((c for c, n in norm.items() if n.startswith(ID_PREFIX)), None)

@@ -353,6 +353,10 @@ def test_refused_without_boundaries_or_without_persons(db, grid, tmp_path):
         import_zensus([files["Bevoelkerungszahl"]], db, "Kamp-Lintfort")
     with pytest.raises(DataImportError, match="Keine Datei mit der Einwohnerzahl je Zelle"):
         import_zensus([files["Anteil"]], db, CITY)
+    empty = tmp_path / "leer.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DataImportError, match="Datei leer.csv: Die Datei ist keine lesbare CSV-Tabelle"):
+        import_zensus([files["Bevoelkerungszahl"], empty], db, CITY)
 
 
 def test_minors_from_the_age_table_and_a_file_of_another_place(db, grid, tmp_path):
