@@ -26,6 +26,8 @@ KIND_LABELS = {
     "allocations": "Zuweisungen",
     "quota": "Aufnahmequote",
     "occupancy": "Unterbringung",
+    "gemeinden": "Gemeinden, Kreis und Land (nach AGS)",
+    "gemeindegrenzen": "Gemeindegrenzen",
     "demo": "Demodaten",
     "restore": "Wiederherstellung einer gesicherten Version",
 }

@@ -177,6 +177,74 @@ class Store:
             raise ValueError(f"unknown table {table!r}")
         return self.query(f"SELECT * EXCLUDE (import_id) FROM {table} WHERE municipality = ?", [municipality])
 
+    # --- the levels above the municipalities (issue 19; see `data.regions`) ------------------------
+
+    def regions(self, prefix: str = "") -> pd.DataFrame:
+        """ags, name, level, synthetic, has_geometry of the regions whose AGS starts with `prefix`."""
+        return self.query(
+            """SELECT ags, name, level, synthetic, geometry IS NOT NULL AS has_geometry FROM regions
+               WHERE starts_with(ags, ?) ORDER BY ags""",
+            [prefix],
+        )
+
+    def region_boundaries(self, kreis: str) -> pd.DataFrame:
+        """ags, name, geometry (WKB, EPSG:4326) of the Gemeinden of a Kreis (by its AGS) that have one."""
+        return self.query(
+            """SELECT ags, name, geometry FROM regions
+               WHERE level = 'Gemeinde' AND starts_with(ags, ?) AND geometry IS NOT NULL ORDER BY ags""",
+            [kreis],
+        )
+
+    def region_members(self, kreis: str) -> pd.DataFrame:
+        """The Gemeinden of a Kreis: ags, name, municipality (its name among the store's municipalities,
+        if it is one) and refugee_data (allocations or quota figures stored under either name)."""
+        return self.query(
+            """WITH r AS (SELECT ags, name FROM regions WHERE level = 'Gemeinde' AND starts_with(ags, $1)),
+                    m AS (SELECT ags, name FROM municipalities WHERE length(ags) = 8 AND starts_with(ags, $1))
+               SELECT coalesce(r.ags, m.ags) AS ags, coalesce(r.name, m.name) AS name, m.name AS municipality,
+                      EXISTS (SELECT 1 FROM allocations a WHERE a.municipality IN (r.name, m.name))
+                      OR EXISTS (SELECT 1 FROM quotas q WHERE q.municipality IN (r.name, m.name)) AS refugee_data
+               FROM r FULL JOIN m ON r.ags = m.ags ORDER BY 1""",
+            [kreis],
+        )
+
+    def region_counts(self, kreis: str) -> pd.DataFrame:
+        """Counts per Stichtag of the Kreis (by AGS), its Gemeinden and the regions above it: ags,
+        reference_date, population, foreigners, migration_background, source, origin. `origin` is
+        "published" (a statistics office's row), or for a municipality with Stadtteile in the store and
+        no published row at that Stichtag "city_total" (the total row of its own file) or "districts"
+        (the sum of its Stadtteile; a measure missing in one of them is missing in the sum)."""
+        published = self.query(
+            """SELECT ags, reference_date, population, foreigners, migration_background, source,
+                      'published' AS origin
+               FROM region_counts WHERE starts_with(ags, $1) OR starts_with($1, ags)""",
+            [kreis],
+        )
+        own = self.query(
+            """SELECT m.ags, p.reference_date, p.district_id = '' AS city_total, m.source,
+                      sum(p.population) AS population,
+                      CASE WHEN count(p.foreigners) = count(*) THEN sum(p.foreigners) END AS foreigners,
+                      CASE WHEN count(p.migration_background) = count(*)
+                           THEN sum(p.migration_background) END AS migration_background
+               FROM population p JOIN municipalities m ON m.name = p.municipality
+               WHERE length(m.ags) = 8 AND starts_with(m.ags, $1)
+                 AND (p.district_id = '' OR p.district_id IN (
+                      SELECT district_id FROM districts d
+                      WHERE d.municipality = p.municipality AND d.level = 'Stadtteil'))
+               GROUP BY ALL""",
+            [kreis],
+        )
+        own = own.sort_values("city_total", ascending=False).drop_duplicates(["ags", "reference_date"])
+        own["origin"] = own.pop("city_total").map({True: "city_total", False: "districts"})
+        known = set(zip(published["ags"], published["reference_date"], strict=True))
+        fresh = [(a, d) not in known for a, d in zip(own["ags"], own["reference_date"], strict=True)]
+        own = own.loc[pd.Series(fresh, index=own.index, dtype=bool)]
+        frame = pd.concat([published, own[published.columns]], ignore_index=True)
+        counts = ["population", "foreigners", "migration_background"]
+        return frame.astype({c: "Int64" for c in counts}).sort_values(
+            ["ags", "reference_date"], ignore_index=True
+        )
+
     def imports(self, limit: int = 50) -> pd.DataFrame:
         return self.query("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])
 
@@ -232,6 +300,7 @@ class Store:
 
 
 ARCHIVED = ("population", "population_detail", "allocations", "quotas", "occupancy", "districts")
+ARCHIVED += ("regions", "region_counts")  # issue 19: the levels above the municipalities
 _COUNT_COLUMNS = ["population", "foreigners", "migration_background", "minors", "minors_migration_background"]
 
 
