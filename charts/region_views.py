@@ -143,6 +143,7 @@ def _comparison(src: Source, f: Filters, kreis: str, key: str, when: date | None
         }
     )
     refs = _references(table, now, key, kreis)
+    drawn = refs if indicator.unit == PERCENT else []  # a Kreis total beside town counts would flatten them
     source = _source(table[now], day)
     notes = _origin_notes(table[now & (table["level"] == GEMEINDE)])
     if f.public and bool(mask.loc[gem.index].to_numpy().any()):
@@ -157,6 +158,7 @@ def _comparison(src: Source, f: Filters, kreis: str, key: str, when: date | None
     if no_counts:
         notes.append(f"Ohne Einwohnerzahlen (nur in der Liste): {', '.join(no_counts)}.")
     table_view = _chart_table(data, indicator, key, refs)
+    summary = _ranking_summary(data, refs, indicator)
     result.notes = notes
     boundaries = _boundaries(src, kreis)
     when_text = fmt_date(day)
@@ -165,16 +167,22 @@ def _comparison(src: Source, f: Filters, kreis: str, key: str, when: date | None
         figure = district_map(boundaries, data, indicator, title=title, source=source,
                               presentation=f.presentation, compact=False)  # fmt: skip
         result.charts.append(
-            ChartView("kommunen-karte", title, figure, table_view[0], [], source, table_view[1])
+            ChartView(
+                "kommunen-karte", title, figure, table_view[0], [], source, table_view[1], summary=summary
+            )
         )
     title = f"{indicator.label}: Rangfolge der Gemeinden – {kreis_name}, {when_text}"
     figure = ranking_bar(data, indicator, title=title, source=source, presentation=f.presentation,
-                         reference=refs[0][1] if refs else None, reference_label=refs[0][0] if refs else None)  # fmt: skip
-    for label, value in refs[1:]:
+                         reference=drawn[0][1] if drawn else None, reference_label=drawn[0][0] if drawn else None)  # fmt: skip
+    for label, value in drawn[1:]:
         _add_reference(figure, label, value, indicator)
-    rank_notes = [f"Linien: {', '.join(label for label, _ in refs)} zum Vergleich."] if refs else []
+    rank_notes = [f"Linien: {', '.join(label for label, _ in drawn)} zum Vergleich."] if drawn else []
+    if refs and not drawn:
+        rank_notes = [f"{', '.join(label for label, _ in refs)}: Werte in der Tabelle zur Grafik."]
     result.charts.append(
-        ChartView("kommunen-rang", title, figure, table_view[0], rank_notes, source, table_view[1])
+        ChartView(
+            "kommunen-rang", title, figure, table_view[0], rank_notes, source, table_view[1], summary=summary
+        )
     )
     result.charts.append(_series(table, mask, key, kreis, kreis_name, f, source))
     return result
@@ -228,7 +236,8 @@ def _series(
     table: pd.DataFrame, mask: pd.DataFrame, key: str, kreis: str, kreis_name: str, f: Filters, source: str
 ) -> ChartView:
     indicator = get(key)
-    part = table[(table["level"] == GEMEINDE) | table["ags"].isin([kreis, kreis[:2]])]
+    above = [kreis, kreis[:2]] if indicator.unit == PERCENT else []  # totals would flatten town counts
+    part = table[(table["level"] == GEMEINDE) | table["ags"].isin(above)]
     hidden = mask.loc[part.index, key] if key in mask else pd.Series(False, index=part.index)
     lines = pd.DataFrame(
         {
@@ -260,7 +269,39 @@ def _series(
     notes = [f"Gestrichelt bzw. gepunktet: {', '.join(references)}."] if references else []
     if lines["hidden"].any():
         notes.append(f"Lücken ({SUPPRESSED}) wegen kleiner Fallzahlen.")
-    return ChartView("kommunen-zeitreihe", title, figure, data, notes, line_source, mask_out)
+    summary = _series_summary(lines, references, indicator)
+    return ChartView("kommunen-zeitreihe", title, figure, data, notes, line_source, mask_out, summary=summary)
+
+
+def _ranking_summary(data: pd.DataFrame, refs: list[tuple[str, float]], indicator) -> list[str]:
+    """Highest and lowest shown value, the references; hidden values are neither named nor ranked."""
+    shown = data[~data["hidden"].astype(bool)].dropna(subset=["value"]).sort_values("value")
+    out = []
+    if len(shown) > 1:
+        top, low = shown.iloc[-1], shown.iloc[0]
+        out.append(
+            f"Den höchsten Wert ({indicator.label}) unter {len(shown)} Gemeinden mit ausgewiesenem Wert hat "
+            f"{top['district']} ({fmt_indicator(top['value'], indicator)}), den niedrigsten {low['district']} "
+            f"({fmt_indicator(low['value'], indicator)})."
+        )
+    if refs:
+        out.append("Zum Vergleich: " + ", ".join(f"{n} {fmt_indicator(v, indicator)}" for n, v in refs) + ".")
+    return out
+
+
+def _series_summary(lines: pd.DataFrame, references: tuple[str, ...], indicator) -> list[str]:
+    """How the first reference (the Kreis) moved from the first to the last Stichtag."""
+    if not references:
+        return []
+    line = lines[(lines["district"] == references[0]) & lines["value"].notna()].sort_values("reference_date")
+    if len(line) < 2:
+        return []
+    first, last = line.iloc[0], line.iloc[-1]
+    return [
+        f"{references[0]}, {indicator.label}: {fmt_indicator(first['value'], indicator)} am "
+        f"{fmt_date(first['reference_date'])}, {fmt_indicator(last['value'], indicator)} am "
+        f"{fmt_date(last['reference_date'])}."
+    ]
 
 
 def _member_list(

@@ -27,10 +27,10 @@ LAND_AGS, LAND_NAME = "05", "NRW (Demo)"
 SOURCE = "Synthetische Demodaten (Integrationsmonitor), keine realen Zahlen"
 REFUGEE_ONLY = "Erfundenbach"
 # ags, name, residents at the start, yearly change, foreigner share first and last year, box (km from the
-# city's centre: west, south, east, north) — None for the town with quota figures only
+# city's centre: west, south, east, north; the city is cut out of them)
 TOWNS = (
-    ("05999004", "Beispielhausen", 24_300, -0.002, 0.058, 0.112, (3.0, -7.0, 15.0, 7.0)),
-    ("05999008", "Fiktivdorf", 9_100, -0.004, 0.029, 0.066, (-15.0, -7.0, -3.0, 7.0)),
+    ("05999004", "Beispielhausen", 24_300, -0.002, 0.058, 0.112, (0.0, -7.0, 15.0, 7.0)),
+    ("05999008", "Fiktivdorf", 9_100, -0.004, 0.029, 0.066, (-15.0, -7.0, 0.0, 7.0)),
     ("05999012", REFUGEE_ONLY, 6_600, -0.003, 0.035, 0.071, (-15.0, -14.0, 15.0, -7.0)),
 )
 LAND = (17_850_000, 0.003, 0.105, 0.165)  # residents, yearly change, foreigner share first and last year
