@@ -228,8 +228,10 @@ def _add_reference(figure, label: str, value: float, indicator) -> None:
     """A second reference line in a ranking (NRW beside the Kreis): dotted, its label below the bars."""
     figure.add_shape(type="line", x0=value, x1=value, xref="x", y0=0, y1=1, yref="y domain",
                      line={"color": "#4a4f55", "dash": "dot", "width": 2})  # fmt: skip
+    # inside the plot just above the axis (the Kreis' label sits above the plot): never on the tick labels
     figure.add_annotation(text=f"{label}: {fmt_indicator(value, indicator)}", x=value, xref="x", y=0,
-                          yref="y domain", yanchor="top", showarrow=False, font={"color": "#4a4f55"})  # fmt: skip
+                          yref="y domain", yanchor="bottom", xanchor="right", xshift=-4, showarrow=False,
+                          font={"color": "#4a4f55"}, bgcolor="rgba(255,255,255,0.85)")  # fmt: skip
 
 
 def _series(

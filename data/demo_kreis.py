@@ -20,11 +20,11 @@ import pandas as pd
 import shapely
 from shapely.geometry import box
 
-from data.demo import CENTRE, DEMO_AGS, DEMO_NAME, MAP_CRS, METRIC_CRS, YEARS, DemoData
+from data.demo import CENTRE, DEMO_AGS, DEMO_NAME, DEMO_SOURCE, MAP_CRS, METRIC_CRS, YEARS, DemoData
 
 KREIS_AGS, KREIS_NAME = DEMO_AGS[:5], "Kreis Musterland"
 LAND_AGS, LAND_NAME = "05", "NRW (Demo)"
-SOURCE = "Synthetische Demodaten (Integrationsmonitor), keine realen Zahlen"
+SOURCE = DEMO_SOURCE  # one source line for the city and its Kreis
 REFUGEE_ONLY = "Erfundenbach"
 # ags, name, residents at the start, yearly change, foreigner share first and last year, box (km from the
 # city's centre: west, south, east, north; the city is cut out of them)
