@@ -25,6 +25,21 @@ from indicators.catalogue import PERCENT, get
 from indicators.disclosure import SUPPRESSED
 from indicators.regions import COUNTS, GEMEINDE, KREIS, public_regions, with_shares
 
+#: the Methodik page's paragraph on the page "Kommunen im Vergleich"
+METHOD = (
+    "Die Seite **Kommunen im Vergleich** zeigt die Gemeinden eines Kreises nebeneinander, mit dem Kreis und "
+    "NRW als Bezug. Die Zahlen der Gemeinden, Kreise und des Landes stammen aus Tabellen der statistischen "
+    "Ämter nach Amtlichem Gemeindeschlüssel (AGS; z. B. IT.NRW, GENESIS 12411-01i, Fortschreibung des "
+    "Bevölkerungsstandes). Kreis- und Landeswerte gelten so, wie sie veröffentlicht sind; weicht ein "
+    "Kreiswert von der Summe seiner Gemeinden in der Datei ab, meldet der Import das. Hat eine Gemeinde "
+    "keine veröffentlichte Zeile, aber eigene Stadtteilzahlen im Monitor, zählt die Seite sie aus diesen "
+    "(Melderegister) – die beiden Quellen zählen nicht gleich (Stichtag, Haupt-/Nebenwohnsitz, "
+    "Fortschreibung), die Grafik sagt es dann dazu. Gemeinden nur mit Zuweisungs- oder Quotenzahlen stehen "
+    "in der Liste, ohne Wert. **Schutz kleiner Fallzahlen:** Der Kreis ist die Summe seiner Gemeinden; "
+    "deshalb wird neben einem kleinen Wert einer Gemeinde ein zweiter Wert gesperrt, damit er sich nicht "
+    "als Kreis minus die übrigen Gemeinden errechnen lässt (dasselbe Verfahren wie für Stadtbezirke und "
+    "Stadtteile). Veröffentlichte Kreis- und Landeswerte werden nie gesperrt."
+)
 LAND = "Land"
 KEYS = ("foreigner_share_pct", "migration_background_share_pct", "population", "foreigners")
 ORIGINS = {
@@ -49,10 +64,9 @@ def kreise(src: Source) -> pd.DataFrame:
 
 
 def kreis_of(src: Source, municipality: str) -> str | None:
-    """The AGS of the Kreis of a municipality (its own AGS' first five digits), if it has an AGS."""
-    found = src.reads.municipalities()
-    ags = found.loc[found["name"] == municipality, "ags"].dropna()
-    return str(ags.iloc[0])[:5] if len(ags) and len(str(ags.iloc[0])) == 8 else None
+    """The AGS of the Kreis of a municipality (the first five digits of its AGS), if it has one."""
+    ags = src.reads.municipality_ags(municipality)
+    return ags[:5] if ags and len(ags) == 8 else None
 
 
 @dataclass
@@ -72,7 +86,7 @@ def region_frame(src: Source, kreis: str) -> pd.DataFrame:
     its Gemeinden there, where all of them are known."""
     counts = src.reads.region_counts(kreis)
     regions = src.reads.regions("")
-    regions = regions[[kreis.startswith(a) or a.startswith(kreis) for a in regions["ags"]]]
+    regions = regions[regions["ags"].map(lambda a: kreis.startswith(a) or a.startswith(kreis)).astype(bool)]
     members = src.reads.region_members(kreis)
     names = dict(zip(regions["ags"], regions["name"], strict=True))
     names.update({a: n for a, n in zip(members["ags"], members["name"], strict=True) if a not in names})

@@ -282,3 +282,67 @@ def test_profile_has_the_kreis_and_nrw_as_reference_lines(demo_db, monkeypatch):
     finally:
         store.close()
     assert list(dict.fromkeys(lines["district"])) == ["Kreis Musterland", "NRW (Demo)"]
+
+
+def test_upload_path_checks_on_a_copy_then_imports_and_undoes(kreis_db, tmp_path):
+    from data.audit import undo_last
+    from data.upload import KINDS, confirm_import, preview, run_import
+
+    assert not KINDS["gemeinden"].per_municipality and not KINDS["gemeindegrenzen"].per_municipality
+    payload = _boundaries(tmp_path).read_bytes()
+    table, summary = preview("gemeindegrenzen", "grenzen.geojson", payload)
+    assert table["AGS"].tolist() == ["05997004", "05997008", "05997012"] and summary == "3 Zeilen"
+    before = _digest(kreis_db)
+    checked = run_import("gemeindegrenzen", "grenzen.geojson", payload, kreis_db, "", check_only=True)
+    assert checked.rows == 3 and _digest(kreis_db) == before  # a check writes nothing
+    message, _ = confirm_import(
+        "gemeindegrenzen", "grenzen.geojson", payload, kreis_db, "", None, None, "planung"
+    )
+    assert "3 Zeilen" in message
+    assert _read(kreis_db, "regions", "05997")["has_geometry"].sum() == 3
+    undo_last(kreis_db, "gemeindegrenzen")
+    assert _read(kreis_db, "regions", "05997")["has_geometry"].sum() == 0
+    csv_table, _ = preview("gemeinden", KREIS_CSV.name, KREIS_CSV.read_bytes())
+    assert "AGS" in csv_table.columns and "05997012" in csv_table["AGS"].tolist()
+
+
+def test_a_city_loaded_from_its_own_files_finds_its_kreis_by_name(kreis_db, tmp_path):
+    from data.population import import_population
+
+    src = tmp_path / "grossheim.csv"
+    src.write_text("Stadtteil;EW;Ausländer\nNord;6.000;700\nSüd;6.050;550\n", encoding="utf-8")
+    import_population(src, kreis_db, "Grossheim", DAY_2023)  # no AGS: the Kreis table names the town
+    store = Store(kreis_db)
+    try:
+        assert store.municipality_ags("Grossheim") == "05997004"
+        lines = reference_lines(
+            Source(store), Filters("Grossheim", DAY_2023, [DAY_2023]), "foreigner_share_pct"
+        )
+        members = store.region_members("05997").set_index("ags")
+    finally:
+        store.close()
+    assert members.loc["05997004", "municipality"] == "Grossheim"
+    assert lines.set_index("district")["value"].round(2).to_dict() == {
+        "Kreis Testland": round(1_670 / 20_100 * 100, 2),
+        "Nordrhein-Westfalen": round(2_800_422 / 18_190_422 * 100, 2),
+    }
+
+
+def test_a_database_from_before_the_regions_reads_as_without_them(tmp_path):
+    import duckdb
+
+    from data.bootstrap import install_demo
+
+    old = tmp_path / "alt.duckdb"
+    install_demo(old)
+    con = duckdb.connect(str(old.resolve()))
+    for table in ("regions", "region_counts", "regions_archive", "region_counts_archive"):
+        con.execute(f"DROP TABLE {table}")
+    con.close()
+    store = Store(old)
+    try:
+        src = Source(store)
+        assert reference_lines(src, Filters("Musterstadt", None, []), "foreigner_share_pct").empty
+        assert store.region_counts("05999").empty and store.regions("").empty
+    finally:
+        store.close()
