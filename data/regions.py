@@ -161,6 +161,10 @@ def parse_regions(frame: pd.DataFrame, reference_date: date | None = None) -> Re
     columns = list(frame.columns)
     key = find_column(columns, KEY_ALIASES)
     name = find_column(columns, NAME_ALIASES)
+    if key is None:  # GENESIS writes "05978024 Lünen, Stadt" in one column, or the key without a header
+        frame, key, name, found = _key_from_cells(frame, name)
+        columns = list(frame.columns)
+        problems += found
     when = find_column(columns, DATE_ALIASES) or find_column(columns, YEAR_ALIASES)
     fields = {f: find_column(columns, aliases) for f, aliases in FIELD_ALIASES.items()}
     fields = {f: c for f, c in fields.items() if c is not None}
@@ -234,6 +238,31 @@ def parse_regions(frame: pd.DataFrame, reference_date: date | None = None) -> Re
     return RegionTable(regions, counts, problems)
 
 
+_AGS_CELL = re.compile(r"^\s*(\d{2}|\d{3}|\d{5}|\d{8}|\d{12})\s*$")
+_AGS_AND_NAME = re.compile(r"^\s*(\d{2}|\d{3}|\d{5}|\d{8}|\d{12})\s+(\S.*)$")
+
+
+def _key_from_cells(
+    frame: pd.DataFrame, name: str | None
+) -> tuple[pd.DataFrame, str | None, str | None, list[Problem]]:
+    """A column whose cells are AGS (a header GENESIS left empty), or AGS and name in one cell: the
+    frame with columns "AGS" (and "Name") split off, and a note saying which column was read so."""
+    for column in frame.columns:
+        values = frame[column].astype(str).str.strip()
+        values = values[values != ""]
+        if values.empty:
+            continue
+        if values.str.match(_AGS_CELL).mean() >= 0.9:
+            note = f"Spalte „{column}“ als AGS gelesen (die Werte sind Gemeindeschlüssel)."
+            return frame.rename(columns={column: "AGS"}), "AGS", name, [_warning(note, column=column)]
+        if values.str.match(_AGS_AND_NAME).mean() >= 0.9:
+            parts = frame[column].astype(str).str.extract(_AGS_AND_NAME).fillna("")
+            out = frame.assign(AGS=parts[0], Name=parts[1].str.strip())
+            note = f"Spalte „{column}“ enthält Schlüssel und Namen; beide getrennt gelesen."
+            return out, "AGS", "Name", [_warning(note, column=column)]
+    return frame, None, name, []
+
+
 def _present(data: pd.DataFrame) -> list[str]:
     return [c for c in COUNTS if c in data]
 
@@ -300,9 +329,9 @@ def _check_upper_rows(data: pd.DataFrame, fields: dict[str, str]) -> list[Proble
             if abs(total - int(published)) > KREIS_TOLERANCE * int(published):
                 problems.append(
                     _warning(
-                        f"{r.name}: der veröffentlichte Wert {_n(published)} weicht von der Summe der "
-                        f"{len(members)} Gemeinden in der Datei ab ({_n(total)}, Differenz "
-                        f"{int(published) - total:+d}); "
+                        f"{r.name}: der veröffentlichte Wert {_n(published)} weicht von der Summe der Gemeinden in "
+                        f"der Datei ab ({_n(total)} aus {len(members)} Gemeinde{'n' if len(members) > 1 else ''}, "
+                        f"Differenz {'+' if published > total else '−'}{_n(abs(int(published) - total))}); "
                         "gespeichert wird der veröffentlichte Wert. Fehlen Gemeinden in der Datei?",
                         r.row,
                         column,

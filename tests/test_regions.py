@@ -346,3 +346,18 @@ def test_a_database_from_before_the_regions_reads_as_without_them(tmp_path):
         assert store.region_counts("05999").empty and store.regions("").empty
     finally:
         store.close()
+
+
+def test_key_and_name_in_one_column_without_header(db_path, tmp_path):
+    src = tmp_path / "landesdatenbank.csv"
+    src.write_text(
+        "Bevölkerungsstand: Gemeinden, Stichtag\n;;\n;Insgesamt;Ausländer\n"
+        "05978 Unna, Kreis;395.000;40.000\n05978024 Lünen, Stadt;86.000;14.000\n__________\n© IT.NRW\n",
+        encoding="utf-8",
+    )
+    report = import_regions(src, db_path, date(2022, 12, 31))
+    regions = _read(db_path, "regions", "05978").set_index("ags")["name"].to_dict()
+    assert regions == {"05978": "Kreis Unna", "05978024": "Lünen"}
+    text = report.render()
+    assert "Schlüssel und Namen" in text
+    assert "(86.000 aus 1 Gemeinde, Differenz +309.000)" in text
