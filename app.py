@@ -39,6 +39,9 @@ PAGES = {
             icon=":material/show_chart:",
             url_path="zeitreihen",
         ),
+        st.Page(
+            "pages/kommunen.py", title="Kommunen im Vergleich", icon=":material/compare:", url_path="kommunen"
+        ),
     ],
     "Flucht und Unterbringung": [
         st.Page(

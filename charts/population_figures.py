@@ -29,6 +29,8 @@ from indicators.nationalities import sort_age_groups
 #: colour-blind safe line colours (Okabe–Ito without black/yellow); the municipality is black, dashed
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#7f7f7f", "#882255")
 REFERENCE_COLOUR = "#1b1f23"
+REFERENCE_COLOURS = (REFERENCE_COLOUR, "#5f6368")  # the municipality, then its Kreis and NRW
+REFERENCE_DASHES = ("dash", "dot", "dashdot")
 MUTED = "#b9c3cc"
 WITH_MH, WITHOUT_MH = "#1f5f8b", "#9ecae1"
 SEXES = {"m": "Männer", "w": "Frauen"}
@@ -70,7 +72,7 @@ def time_series(
     *,
     title: str,
     source: str,
-    reference: str | None = None,
+    reference: str | tuple[str, ...] | None = None,
     index_base: str | None = None,
     presentation: bool = False,
     compact: bool = False,
@@ -84,9 +86,11 @@ def time_series(
     traces = []
     names = list(dict.fromkeys(frame["district"]))
     colours = iter(LINE_COLOURS * (len(names) // len(LINE_COLOURS) + 1))
+    # several references (the municipality, its Kreis, NRW): dashed, dotted, dash-dotted
+    references = (reference,) if isinstance(reference, str) else tuple(reference or ())
     for name in names:
         part = frame.loc[frame["district"] == name].sort_values("reference_date")
-        is_reference = name == reference
+        is_reference = name in references
         hover = []
         for row in part.itertuples(index=False):
             lines = [f"<b>{name}</b>", fmt_date(row.reference_date)]
@@ -106,9 +110,11 @@ def time_series(
                 "name": name,
                 "mode": "lines+markers",
                 "line": {
-                    "color": REFERENCE_COLOUR if is_reference else next(colours),
+                    "color": (
+                        REFERENCE_COLOURS[references.index(name) % 2] if is_reference else next(colours)
+                    ),
                     "width": 4 if is_reference else 2.5,
-                    "dash": "dash" if is_reference else "solid",
+                    "dash": REFERENCE_DASHES[references.index(name) % 3] if is_reference else "solid",
                 },
                 "marker": {"size": 7 if len(part) > 1 else 12},
                 "hovertext": hover,

@@ -39,6 +39,7 @@ from charts.reads import (
     series,
     shared,
 )
+from charts.region_views import reference_lines
 from charts.sentences import (
     extremes_sentence,
     hidden_note,
@@ -184,12 +185,18 @@ def _raw(frame: pd.DataFrame, hidden: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
 def _series_view(
     src: Source, f: Filters, key: str, ids: list[str], *, title: str, source: str, with_city: bool,
     base: date | None = None, until: date | None = None, notes: list[str] | None = None, view_key: str,
-    compact: bool = False,
+    compact: bool = False, extra: pd.DataFrame | None = None,
 ) -> ChartView:  # fmt: skip
     """Lines of the districts (and the municipality, dashed) over the Stichtage up to `until`; in the
-    public view each Stichtag protected on its own, hidden values as gaps."""
+    public view each Stichtag protected on its own, hidden values as gaps. `extra`: reference lines
+    above the municipality (its Kreis, NRW; `charts.region_views.reference_lines`) at its Stichtage."""
     indicator = get(key)
     lines = line_frame(series(src, f), city_series(src, f), key, ids, f.municipality)
+    references: tuple[str, ...] = (f.municipality,)
+    if extra is not None and not extra.empty and with_city:
+        extra = extra[extra["reference_date"].isin(lines["reference_date"])]
+        lines = pd.concat([lines, extra[lines.columns]], ignore_index=True)
+        references += tuple(dict.fromkeys(extra["district"]))
     if until is not None:
         lines = lines[lines["reference_date"] <= pd.Timestamp(until)]
     if not with_city:
@@ -205,7 +212,7 @@ def _series_view(
             notes.append("Ist der Wert am Basis-Stichtag nicht ausgewiesen, entfällt die ganze Linie.")
         notes += notes_for(True, f.threshold)
     figure = time_series_figure(
-        lines, indicator, title=title, source=source, reference=f.municipality if with_city else None,
+        lines, indicator, title=title, source=source, reference=references if with_city else None,
         index_base=base_text, presentation=f.presentation, compact=compact,
     )  # fmt: skip
     unit = " (Index)" if base is not None else " (%)" if indicator.unit == PERCENT else ""
@@ -406,8 +413,12 @@ def _profile(src: Source, f: Filters, district_id: str, compact: bool) -> Profil
             else ["Nur ein Stichtag geladen: die Zeitreihe beginnt mit weiteren Importen."]
         )
         title = f"{get(key).label}: {place} und {f.municipality}"
+        above = reference_lines(src, f, key)  # the Kreis and NRW, where loaded (issue 19)
+        if not above.empty:
+            notes = [*notes, f"Zum Vergleich gepunktet: {', '.join(dict.fromkeys(above['district']))}."]
         charts.append(_series_view(src, f, key, [district_id], title=title, source=_source(f), with_city=True,
-                                   notes=notes, view_key=f"profil-zeitreihe-{key}", compact=compact))  # fmt: skip
+                                   notes=notes, view_key=f"profil-zeitreihe-{key}", compact=compact,
+                                   extra=above))  # fmt: skip
     charts += [v for v in (nationalities(src, f, [district_id]), age_structure(src, f, [district_id])) if v]
     charts += [
         _rank_view(src, f, table, city, key, district_id, place, hidden, compact) for key in KEY_SHARES

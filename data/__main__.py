@@ -9,6 +9,8 @@
     python -m data import quota FILE [--db PATH]
     python -m data import occupancy FILE [--municipality NAME] [--db PATH]
     python -m data import zensus FILE [FILE …] [--municipality NAME] [--db PATH]
+    python -m data import gemeinden FILE [--date YYYY-MM-DD] [--source TEXT] [--db PATH]
+    python -m data import gemeindegrenzen FILE [--id-field F] [--name-field F] [--layer L] [--db PATH]
     python -m data versions [--db PATH]
     python -m data restore VERSION [--db PATH]
     python -m data check [--db PATH]          (readiness: 0 when the database answers, else 1)
@@ -61,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     undo = sub.add_parser("undo", parents=[db], help="den letzten Import einer Art rückgängig machen")
     undo.add_argument(
         "kind",
-        choices=["population", "register", "boundaries", "allocations", "quota", "occupancy", "zensus"],
+        choices=["population", "register", "boundaries", "allocations", "quota", "occupancy", "zensus"]
+        + ["gemeinden", "gemeindegrenzen"],
     )
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
@@ -156,7 +159,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     zensus.add_argument("--municipality", help="Name der Kommune (ihre Stadtteilgrenzen müssen geladen sein)")
 
+    _region_parsers(imp, db)
     return parser
+
+
+def _region_parsers(imp, db: argparse.ArgumentParser) -> None:
+    """Issue 19: counts per Gemeinde/Kreis/Land by AGS, and municipality boundaries by AGS."""
+    gem = imp.add_parser(
+        "gemeinden",
+        parents=[db],
+        help="Einwohner und Ausländer je Gemeinde, Kreis und Land nach AGS (GENESIS/IT.NRW-Export)",
+    )
+    gem.add_argument("file", type=Path)
+    gem.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT, falls die Datei keinen nennt")
+    gem.add_argument("--source", metavar="TEXT", help='Quelle und Lizenz, z. B. "IT.NRW, dl-de/by-2-0"')
+    bounds = imp.add_parser(
+        "gemeindegrenzen", parents=[db], help="Gemeindegrenzen nach AGS (GeoJSON, GeoPackage, Shapefile-ZIP)"
+    )
+    bounds.add_argument("file", type=Path)
+    bounds.add_argument("--id-field", help="Feld mit dem AGS (Standard: AGS, GKZ, RS …)")
+    bounds.add_argument("--name-field", help="Feld mit dem Gemeindenamen (Standard: GEN, name …)")
+    bounds.add_argument("--layer", help="Ebene eines GeoPackages bzw. Shapefile eines ZIP-Archivs")
 
 
 def resolve_municipality(name: str | None, db_path: Path, file: Path) -> str:
@@ -254,6 +277,16 @@ def main(argv: list[str] | None = None) -> int:
 
             municipality = resolve_municipality(args.municipality, db_path, args.file[0])
             report = import_zensus(args.file, db_path, municipality)
+        elif args.kind == "gemeinden":
+            from data.regions import import_regions
+
+            report = import_regions(args.file, db_path, args.date, source=args.source)
+        elif args.kind == "gemeindegrenzen":
+            from data.regions import import_region_boundaries
+
+            report = import_region_boundaries(
+                args.file, db_path, id_field=args.id_field, name_field=args.name_field, layer=args.layer
+            )
         elif args.kind == "occupancy":
             from data.occupancy import import_occupancy
 

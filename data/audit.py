@@ -27,6 +27,8 @@ KIND_LABELS = {
     "quota": "Aufnahmequote",
     "occupancy": "Unterbringung",
     "zensus": "Zensus 2022 (Gitterzellen)",
+    "gemeinden": "Gemeinden, Kreis und Land (nach AGS)",
+    "gemeindegrenzen": "Gemeindegrenzen",
     "demo": "Demodaten",
     "restore": "Wiederherstellung einer gesicherten Version",
 }

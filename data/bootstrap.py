@@ -26,6 +26,9 @@ def install_demo(db_path: str | Path, seed: int = 2024) -> ImportReport:
         for table in DEMO_TABLES:
             frame = getattr(demo, table)
             rows += w.insert(table, frame, None if table == "facilities" else import_id)
+        from data.demo_kreis import install as install_kreis
+
+        install_kreis(w, demo, seed, import_id)  # issue 19: a synthetic Kreis around the demo city
         w.finish_import(import_id, rows, "die bisherigen Demodaten")
     return ImportReport("Demodaten", "Musterstadt (synthetisch)", DEMO_NAME, rows)
 

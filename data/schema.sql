@@ -139,3 +139,29 @@ CREATE TABLE IF NOT EXISTS population_sources (
     PRIMARY KEY (municipality, reference_date)
 );
 CREATE TABLE IF NOT EXISTS population_sources_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM population_sources LIMIT 0;
+-- Regions above the Stadtteile (issue 19): Land (AGS of 2 digits, "05" NRW), Regierungsbezirk (3),
+-- Kreis (5), Gemeinde (8). The parent of a region is the region of its AGS prefix (05978024 → 05978
+-- → 059 → 05); a kreisfreie Stadt (05913000) is its own Kreis (05913). Counts per region and Stichtag
+-- as a statistics office published them (GENESIS/IT.NRW by AGS); a municipality with Stadtteile in
+-- the store that has no published row is counted from them when read (`Store.region_counts`).
+CREATE TABLE IF NOT EXISTS regions (
+    ags        VARCHAR PRIMARY KEY,
+    name       VARCHAR NOT NULL,               -- "Lünen", "Kreis Unna", "Nordrhein-Westfalen"
+    level      VARCHAR NOT NULL,               -- Land | Regierungsbezirk | Kreis | Gemeinde
+    synthetic  BOOLEAN NOT NULL DEFAULT FALSE,
+    geometry   BLOB,                           -- WKB in EPSG:4326, NULL where no boundary is known
+    area_km2   DOUBLE,
+    import_id  BIGINT
+);
+CREATE TABLE IF NOT EXISTS region_counts (
+    ags                  VARCHAR NOT NULL,
+    reference_date       DATE    NOT NULL,
+    population           BIGINT,             -- NULL = secret or not published (`.`, `x`)
+    foreigners           BIGINT,
+    migration_background BIGINT,
+    source               VARCHAR,            -- "IT.NRW, GENESIS 12411-01i, dl-de/by-2-0"
+    import_id            BIGINT,
+    PRIMARY KEY (ags, reference_date)
+);
+CREATE TABLE IF NOT EXISTS regions_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM regions LIMIT 0;
+CREATE TABLE IF NOT EXISTS region_counts_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM region_counts LIMIT 0;

@@ -177,6 +177,98 @@ class Store:
             raise ValueError(f"unknown table {table!r}")
         return self.query(f"SELECT * EXCLUDE (import_id) FROM {table} WHERE municipality = ?", [municipality])
 
+    # --- the levels above the municipalities (issue 19; see `data.regions`) ------------------------
+
+    def has_regions(self) -> bool:
+        """False for a database written before the regions existed (the schema grows on the next write;
+        until then the app reads it as it is): the region reads answer empty."""
+        if not hasattr(self, "_has_regions"):
+            found = self.query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'region_counts'")
+            self._has_regions = bool(found["n"].iloc[0])
+        return self._has_regions
+
+    def regions(self, prefix: str = "") -> pd.DataFrame:
+        """ags, name, level, synthetic, has_geometry of the regions whose AGS starts with `prefix`."""
+        if not self.has_regions():
+            return pd.DataFrame(columns=["ags", "name", "level", "synthetic", "has_geometry"])
+        return self.query(
+            """SELECT ags, name, level, synthetic, geometry IS NOT NULL AS has_geometry FROM regions
+               WHERE starts_with(ags, ?) ORDER BY ags""",
+            [prefix],
+        )
+
+    def region_boundaries(self, kreis: str) -> pd.DataFrame:
+        """ags, name, geometry (WKB, EPSG:4326) of the Gemeinden of a Kreis (by its AGS) that have one."""
+        if not self.has_regions():
+            return pd.DataFrame(columns=["ags", "name", "geometry"])
+        return self.query(
+            """SELECT ags, name, geometry FROM regions
+               WHERE level = 'Gemeinde' AND starts_with(ags, ?) AND geometry IS NOT NULL ORDER BY ags""",
+            [kreis],
+        )
+
+    def municipality_ags(self, municipality: str) -> str | None:
+        """The AGS of a municipality: its own, else that of the one Gemeinde of the same name."""
+        if not self.has_regions():
+            found = self.query("SELECT ags FROM municipalities WHERE name = ?", [municipality])
+            return None if found.empty or pd.isna(found["ags"].iloc[0]) else str(found["ags"].iloc[0])
+        found = self.query(f"SELECT ags FROM ({_LINKED}) WHERE name = ?", [municipality])
+        return None if found.empty or pd.isna(found["ags"].iloc[0]) else str(found["ags"].iloc[0])
+
+    def region_members(self, kreis: str) -> pd.DataFrame:
+        """The Gemeinden of a Kreis: ags, name, municipality (its name among the store's municipalities,
+        if it is one) and refugee_data (allocations or quota figures stored under either name)."""
+        if not self.has_regions():
+            return pd.DataFrame(columns=["ags", "name", "municipality", "refugee_data"])
+        return self.query(
+            f"""WITH r AS (SELECT ags, name FROM regions WHERE level = 'Gemeinde' AND starts_with(ags, $1)),
+                    m AS (SELECT ags, name FROM ({_LINKED}) WHERE length(ags) = 8 AND starts_with(ags, $1))
+               SELECT coalesce(r.ags, m.ags) AS ags, coalesce(r.name, m.name) AS name, m.name AS municipality,
+                      EXISTS (SELECT 1 FROM allocations a WHERE a.municipality IN (r.name, m.name))
+                      OR EXISTS (SELECT 1 FROM quotas q WHERE q.municipality IN (r.name, m.name)) AS refugee_data
+               FROM r FULL JOIN m ON r.ags = m.ags ORDER BY 1""",
+            [kreis],
+        )
+
+    def region_counts(self, kreis: str) -> pd.DataFrame:
+        """Counts per Stichtag of the Kreis (by AGS), its Gemeinden and the regions above it: ags,
+        reference_date, population, foreigners, migration_background, source, origin. `origin` is
+        "published" (a statistics office's row), or for a municipality with Stadtteile in the store and
+        no published row at that Stichtag "city_total" (the total row of its own file) or "districts"
+        (the sum of its Stadtteile; a measure missing in one of them is missing in the sum)."""
+        if not self.has_regions():
+            return pd.DataFrame(columns=list(_REGION_COLUMNS))
+        published = self.query(
+            """SELECT ags, reference_date, population, foreigners, migration_background, source,
+                      'published' AS origin
+               FROM region_counts WHERE starts_with(ags, $1) OR starts_with($1, ags)""",
+            [kreis],
+        )
+        own = self.query(
+            f"""SELECT m.ags, p.reference_date, p.district_id = '' AS city_total, m.source,
+                      sum(p.population) AS population,
+                      CASE WHEN count(p.foreigners) = count(*) THEN sum(p.foreigners) END AS foreigners,
+                      CASE WHEN count(p.migration_background) = count(*)
+                           THEN sum(p.migration_background) END AS migration_background
+               FROM population p JOIN ({_LINKED}) m ON m.name = p.municipality
+               WHERE length(m.ags) = 8 AND starts_with(m.ags, $1)
+                 AND (p.district_id = '' OR p.district_id IN (
+                      SELECT district_id FROM districts d
+                      WHERE d.municipality = p.municipality AND d.level = 'Stadtteil'))
+               GROUP BY ALL""",
+            [kreis],
+        )
+        own = own.sort_values("city_total", ascending=False).drop_duplicates(["ags", "reference_date"])
+        own["origin"] = own.pop("city_total").map({True: "city_total", False: "districts"})
+        known = set(zip(published["ags"], published["reference_date"], strict=True))
+        fresh = [(a, d) not in known for a, d in zip(own["ags"], own["reference_date"], strict=True)]
+        own = own.loc[pd.Series(fresh, index=own.index, dtype=bool)]
+        frame = pd.concat([published, own[published.columns]], ignore_index=True)
+        counts = ["population", "foreigners", "migration_background"]
+        return frame.astype({c: "Int64" for c in counts}).sort_values(
+            ["ags", "reference_date"], ignore_index=True
+        )
+
     def imports(self, limit: int = 50) -> pd.DataFrame:
         return self.query("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])
 
@@ -253,8 +345,23 @@ class Store:
         return dict(zip(frame["field"], frame["header"], strict=True))
 
 
+# The municipalities with their AGS: their own, else that of the one Gemeinde region of the same name (a
+# city loaded from its own files has no AGS; the GENESIS table of its Kreis names it).
+_REGION_COLUMNS = (
+    "ags",
+    "reference_date",
+    "population",
+    "foreigners",
+    "migration_background",
+    "source",
+    "origin",
+)
+_LINKED = """SELECT m.name, m.source, coalesce(m.ags, (SELECT CASE WHEN count(*) = 1 THEN any_value(r.ags) END
+                 FROM regions r WHERE r.level = 'Gemeinde' AND r.name = m.name)) AS ags
+             FROM municipalities m"""
 ARCHIVED = ("population", "population_detail", "allocations", "quotas", "occupancy", "districts")
 ARCHIVED += ("population_sources",)  # the source of a Stichtag from elsewhere (data/zensus.py)
+ARCHIVED += ("regions", "region_counts")  # issue 19: the levels above the municipalities
 _COUNT_COLUMNS = ["population", "foreigners", "migration_background", "minors", "minors_migration_background"]
 
 

@@ -62,13 +62,27 @@ KINDS = {
         "none",
     ),
 }
+# issue 19: the levels above the municipalities, by AGS (data.regions)
+KINDS["gemeinden"] = Kind(
+    "Gemeinden, Kreis und Land nach AGS (GENESIS/IT.NRW-Export: CSV, XLSX)",
+    ("csv", "xlsx", "xls", "ods", "txt"),
+    "optional",
+    per_municipality=False,
+)
+KINDS["gemeindegrenzen"] = Kind(
+    "Gemeindegrenzen nach AGS (GeoJSON, GeoPackage, Shapefile als ZIP)",
+    ("geojson", "json", "gpkg", "zip"),
+    "none",
+    per_municipality=False,
+)
+REGION_KINDS = ("gemeinden", "gemeindegrenzen")
 
 
 def parts(kind: str, file_name: str, payload: bytes) -> list[str]:
     """The sheets of a workbook that hold a table, or the layers of a GeoPackage/ZIP that hold areas,
     when there are several to choose from (else [])."""
     path = Path(file_name)
-    if kind == "boundaries" and path.suffix.lower() in (".gpkg", ".zip"):
+    if kind in ("boundaries", "gemeindegrenzen") and path.suffix.lower() in (".gpkg", ".zip"):
         from geo.boundaries import BoundaryError, area_layers
 
         with tempfile.TemporaryDirectory() as folder:
@@ -91,6 +105,10 @@ def preview(kind: str, file_name: str, payload: bytes, part: str | None = None) 
     """The first rows as read (or, for a person-level extract, only its columns), and a one-line summary.
     `part`: the sheet or layer chosen (see `parts`)."""
     path = Path(file_name)
+    if kind in REGION_KINDS:
+        from data.regions import preview_file
+
+        return preview_file(kind, path, payload, part)
     if kind == "register":
         from data.register import read_register
 
@@ -152,6 +170,12 @@ def run_import(
             return run_import(
                 kind, file_name, payload, db_path, municipality, reference_date, mapping, user, part=part
             )
+    if kind in REGION_KINDS:
+        from data.regions import import_region_boundaries, import_regions
+
+        if kind == "gemeinden":
+            return import_regions(path, db_path, reference_date, user, payload)
+        return import_region_boundaries(path, db_path, user, layer=part, payload=payload)
     if kind == "population":
         from data.population import import_population
 

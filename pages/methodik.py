@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from charts.formatting import fmt_date
+from charts.region_views import METHOD as REGION_METHOD
 from charts.sentences import markdown_safe
 from charts.tables import csv_bytes, imports_table, sources_table
 from charts.zensus_views import METHOD, zensus_comparison
@@ -78,6 +79,9 @@ for source in dict.fromkeys(i.source for i in CATALOGUE.values()):
             if indicator.numerator:
                 st.markdown(f"**Zähler:** {indicator.numerator}  \n**Nenner:** {indicator.denominator}")
             st.caption(f"Hinweis: {indicator.caveat}")
+
+st.subheader("Kommunen im Vergleich")  # issue 19
+st.markdown(REGION_METHOD)
 
 st.header(f"Stichtage für {markdown_safe(f.municipality)}")
 if f.dates:

@@ -167,7 +167,13 @@ def test_profil_demo_follows_selection_and_shows_detail(monkeypatch, demo_db):
     series = next(
         f for f in specs if f["layout"]["title"]["text"].startswith("<b>Ausländeranteil: Zechenfeld")
     )
-    assert [t["name"] for t in series["data"]] == ["Zechenfeld", "Musterstadt"]
+    # the demo's Kreis and NRW stand beside the city as reference lines (issue 19)
+    assert [t["name"] for t in series["data"]] == [
+        "Zechenfeld",
+        "Musterstadt",
+        "Kreis Musterland",
+        "NRW (Demo)",
+    ]
     assert len(numbers(series["data"][0]["y"])) == 15
     at.selectbox(key="profile_district").set_value("044").run()
     assert "Rosenhügel" in at.subheader[0].value
