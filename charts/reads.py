@@ -23,8 +23,9 @@ from charts.protect import detail_protection as protect_detail
 from charts.view import Filters, Source
 from data.store import STADTTEIL
 from geo.boundaries import from_wkb, simplify_boundaries
-from indicators.catalogue import get
-from indicators.disclosure import Levels, footnote, public_view
+from indicators.catalogue import Indicator, get, register
+from indicators.disclosure import Levels, PublicTable, footnote, public_view
+from indicators.own import add_own, catalogue_entries, protect_own, share_mask, wide
 from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, municipality_series, published_for, shares
 
@@ -62,12 +63,58 @@ def _indicator_table(src: Source, f: Filters) -> pd.DataFrame:
         changed = changed[changed["reference_date"] == counts["reference_date"].iloc[0]]
         extra = [c for c in changed.columns if c.endswith(("_change", "_change_pp"))]
         table = table.merge(changed[["district_id", *extra]], on="district_id", how="left")
+    meta = src.reads.own_indicators(f.municipality)
+    if len(meta):
+        register(catalogue_entries(meta))
+        table = add_own(table, src.reads.own_values(f.municipality, f.reference_date, f.level), meta)
     if not f.public:
         return table
     levels = other_levels(src, f, f.reference_date)
     if levels is not None and before is not None:
         levels = levels._replace(before=other_levels(src, f, f.previous_date).now)
-    return mark_suppressed(public_view(table, f.threshold, previous=before, levels=levels))
+    view = public_view(table, f.threshold, previous=before, levels=levels)
+    return mark_suppressed(_protect_own(src, f, view, meta) if len(meta) else view)
+
+
+def own_catalogue(src: Source, f: Filters) -> list[Indicator]:
+    """The municipality's own indicators as catalogue entries (registered, so `get` knows them)."""
+    entries = catalogue_entries(src.reads.own_indicators(f.municipality))
+    register(entries)
+    return entries
+
+
+def _protect_own(src: Source, f: Filters, view: PublicTable, meta: pd.DataFrame) -> PublicTable:
+    """The public view with the own counts and shares protected (`indicators.own.protect_own`), for
+    the districts of every level together."""
+    table, mask = view
+    keys = meta["key"].tolist()
+    districts = src.reads.districts(f.municipality, None)
+    population = pd.concat(
+        [
+            src.reads.population(f.municipality, f.reference_date, level)
+            for level in districts["level"].unique()
+        ],
+        ignore_index=True,
+    )
+    counts = population.drop(columns=["reference_date", "district"]).merge(
+        wide(src.reads.own_values(f.municipality, f.reference_date, None), keys),
+        on="district_id",
+        how="outer",
+    )
+    parents = districts.dropna(subset=["parent_id"])
+    tree = dict(zip(parents["district_id"].astype(str), parents["parent_id"].astype(str), strict=True))
+    hidden = protect_own(counts, meta, f.threshold, tree)
+    ids = table["district_id"].astype(str)
+    own_mask = pd.DataFrame(
+        {k: ids.map(hidden[k]).fillna(False).astype(bool) for k in hidden}, index=table.index
+    )
+    shares_hidden = share_mask(own_mask, meta, mask)
+    table, mask = table.copy(), mask.copy()
+    for column in [*own_mask, *shares_hidden]:
+        flags = (own_mask if column in own_mask else shares_hidden)[column].to_numpy(dtype=bool)
+        mask[column] = flags
+        table[column] = table[column].mask(flags)
+    return PublicTable(table, mask)
 
 
 def other_levels(src: Source, f: Filters, when: date | None = None) -> Levels | None:

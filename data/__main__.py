@@ -8,6 +8,7 @@
     python -m data import allocations FILE [--municipality NAME] [--db PATH]
     python -m data import quota FILE [--db PATH]
     python -m data import occupancy FILE [--municipality NAME] [--db PATH]
+    python -m data import indicator FILE --meta META.toml [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
     python -m data versions [--db PATH]
     python -m data restore VERSION [--db PATH]
     python -m data check [--db PATH]          (readiness: 0 when the database answers, else 1)
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     undo = sub.add_parser("undo", parents=[db], help="den letzten Import einer Art rückgängig machen")
     undo.add_argument(
-        "kind", choices=["population", "register", "boundaries", "allocations", "quota", "occupancy"]
+        "kind",
+        choices=["population", "register", "boundaries", "allocations", "quota", "occupancy", "indicator"],
     )
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
@@ -142,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("file", type=Path)
     reg.add_argument("--date", type=_date, required=True, help="Stichtag des Auszugs JJJJ-MM-TT")
     reg.add_argument("--municipality", help="Name der Kommune")
+    own = imp.add_parser(
+        "indicator",
+        parents=[db],
+        help="eine eigene Kennzahl je Stadtteil (z. B. SGB II), mit ihrer Beschreibung als TOML",
+    )
+    own.add_argument("file", type=Path)
+    own.add_argument(
+        "--meta", type=Path, required=True, help="Beschreibung der Kennzahl (TOML), siehe README"
+    )
+    own.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT, falls die Datei keinen nennt")
+    own.add_argument("--municipality", help="Name der Kommune")
 
     return parser
 
@@ -236,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
             from data.quota import import_quota
 
             report = import_quota(args.file, db_path)
+        elif args.kind == "indicator":
+            from data.own_indicators import import_indicator, read_meta
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file)
+            report = import_indicator(args.file, read_meta(args.meta), db_path, municipality, args.date)
         elif args.kind == "occupancy":
             from data.occupancy import import_occupancy
 

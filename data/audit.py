@@ -26,6 +26,7 @@ KIND_LABELS = {
     "allocations": "Zuweisungen",
     "quota": "Aufnahmequote",
     "occupancy": "Unterbringung",
+    "indicator": "Eigene Kennzahl",
     "demo": "Demodaten",
     "restore": "Wiederherstellung einer gesicherten Version",
 }
