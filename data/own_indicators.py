@@ -84,7 +84,8 @@ class DescriptionError(DataImportError):
     def render(self, limit: int = 50) -> str:
         lines = super().render(limit).splitlines()
         lines[0] = (
-            f"Die Beschreibung {self.file_name} ist nicht vollständig; es wurde nichts importiert oder geändert."
+            f"Die Beschreibung der Kennzahl ({self.file_name}) ist nicht vollständig; es wurde nichts "
+            "importiert oder geändert."
         )
         return "\n".join(lines)
 

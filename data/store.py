@@ -204,7 +204,8 @@ class Store:
             """SELECT DISTINCT reference_date FROM (
                    SELECT reference_date FROM population WHERE import_id = $1
                    UNION ALL SELECT reference_date FROM quotas WHERE import_id = $1
-                   UNION ALL SELECT reference_date FROM occupancy WHERE import_id = $1)
+                   UNION ALL SELECT reference_date FROM occupancy WHERE import_id = $1
+                   UNION ALL SELECT reference_date FROM custom_values WHERE import_id = $1)
                ORDER BY 1""",
             [import_id],
         )

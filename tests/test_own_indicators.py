@@ -7,6 +7,7 @@ persons: readers never see that count nor the share made from it.
 
 from __future__ import annotations
 
+import tomllib
 from contextlib import closing
 from datetime import date
 from pathlib import Path
@@ -146,7 +147,7 @@ def test_the_command_line_imports_refuses_and_undoes(luenen, tmp_path):
     broken.write_text('key = "sgb2"\nlabel = "SGB-II-Quote"\n', encoding="utf-8")
     run = cli("import", "indicator", SGB2, "--meta", broken, "--municipality", "Lünen", db=luenen)
     assert run.code == 1
-    assert run.err.startswith("Die Beschreibung meta.toml ist nicht vollständig; es wurde nichts importiert")
+    assert run.err.startswith("Die Beschreibung der Kennzahl (meta.toml) ist nicht vollständig; es wurde")
     assert "Datei meta.toml: Das Feld „numerator“ (Zähler) fehlt oder ist leer." in run.err
     assert "Datei meta.toml: Das Feld „source“ (Quelle) fehlt oder ist leer." in run.err
     run = cli("undo", "indicator", db=luenen)
@@ -192,3 +193,29 @@ def test_a_small_count_and_its_share_are_hidden_from_readers_and_shown_to_editor
     assert sum(hidden) >= 2
     assert public.loc["Brambauer", "own_sgb2_pct"] == pytest.approx(3318 / 19265 * 100)
     assert public.loc["Niederaden", "foreigner_share_pct"] == exact.loc["Niederaden", "foreigner_share_pct"]
+
+
+def test_the_upload_page_path_checks_without_writing_then_imports(luenen):
+    from data.upload import confirm_import, problems_table, run_import
+
+    fields = {k: v for k, v in tomllib.loads(META.read_text(encoding="utf-8")).items()}
+    payload = SGB2.read_bytes()
+    checked = run_import(
+        "indicator", SGB2.name, payload, luenen, "Lünen", None, fields, "planung", check_only=True
+    )
+    assert checked.rows == 13 and any("Cappenberg" in w.message for w in checked.warnings)
+    assert _values(luenen) == {}  # a check writes nothing
+    with pytest.raises(DataImportError) as refused:
+        run_import(
+            "indicator", SGB2.name, payload, luenen, "Lünen", None, {"label": "X"}, "planung", check_only=True
+        )
+    assert problems_table(refused.value)["Meldung"].tolist() == [
+        "Das Feld „key“ (Schlüssel) fehlt oder ist leer.",
+        "Das Feld „numerator“ (Zähler) fehlt oder ist leer.",
+        "Das Feld „source“ (Quelle) fehlt oder ist leer.",
+    ]
+    done, _ = confirm_import("indicator", SGB2.name, payload, luenen, "Lünen", None, fields, "planung")
+    assert done.startswith(
+        "Importiert aus luenen_sgb2_2020.csv (Kennzahl SGB-II-Quote): Lünen, Stichtag 31.12.2020"
+    )
+    assert _values(luenen)["Brambauer"] == 3318

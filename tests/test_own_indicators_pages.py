@@ -1,0 +1,177 @@
+"""An uploaded own indicator on the pages: chosen on the Karte, described on the Methodik page, in the
+downloads — and its small count hidden from readers, shown to an editor with exact values.
+
+Kleinstadt (four square Stadtteile with boundaries) gets "Kinder unter 6 Jahren": Mühlenweiler has 2
+of 60 residents (3,3 %, hidden) and Am Bach's 44 of 720 (6,1 %) is the cell hidden with it, so the 2
+cannot be worked out from the municipality's total.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import closing
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from charts.population_views import share_map
+from charts.reads import own_catalogue
+from charts.tables import csv_bytes
+from charts.view import Filters, Source
+from data.boundaries import import_boundaries
+from data.own_indicators import import_indicator, parse_meta
+from data.population import import_population
+from data.store import Store
+from indicators.disclosure import SUPPRESSED
+from pages.components.auth import SESSION_KEY
+from tests.apptest import figures, open_app
+from tests.test_public_view_dashboard import EDITOR, HASH
+
+DATA = Path(__file__).parent / "data"
+
+TOWN = "Kleinstadt"
+DAY = date(2024, 12, 31)
+KEY = "own_u6_pct"
+LABEL = "Anteil Kinder unter 6 Jahren"
+#: Nr → (name, residents, foreigners, children under 6)
+DISTRICTS = {
+    "01": ("Oberdorf", 1250, 140, 71),
+    "02": ("Unterdorf", 980, 96, 55),
+    "03": ("Mühlenweiler", 60, 14, 2),
+    "04": ("Am Bach", 720, 60, 44),
+}
+SECRETS = re.compile(r"(?<![\d,])(3,3|6,1) %")
+META = {
+    "key": "u6",
+    "label": LABEL,
+    "short_label": "Kinder unter 6",
+    "numerator": "Kinder unter 6 Jahren",
+    "denominator": "population",
+    "source": "Melderegister, Sonderauswertung Kita-Planung",
+    "caveat": "Stichtag der Kita-Bedarfsplanung.",
+}
+
+
+def _boundaries(path: Path) -> Path:
+    features = []
+    for i, (nr, (name, *_)) in enumerate(DISTRICTS.items()):
+        x0, y0 = 6.95 + 0.02 * i, 50.93
+        ring = [[x0, y0], [x0 + 0.02, y0], [x0 + 0.02, y0 + 0.02], [x0, y0 + 0.02], [x0, y0]]
+        features.append({"type": "Feature", "properties": {"Nr": nr, "Stadtteil": name},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("eigene")
+    db = folder / "town.duckdb"
+    people = folder / "bevoelkerung.csv"
+    rows = [f"{nr};{name};{n};{foreign};{2 * foreign + 5}" for nr, (name, n, foreign, _) in DISTRICTS.items()]
+    people.write_text("Nr;Stadtteil;Einwohner;Ausländer;Migrationshintergrund\n" + "\n".join(rows) + "\n")
+    import_population(people, db, TOWN, DAY)
+    import_boundaries(
+        _boundaries(folder / "grenzen.geojson"), db, TOWN, id_field="Nr", name_field="Stadtteil"
+    )
+    kids = folder / "kinder_u6.csv"
+    kids.write_text("Nr;Stadtteil;Kinder unter 6 Jahren\n" + "\n".join(
+        f"{nr};{name};{u6}" for nr, (name, _, _, u6) in DISTRICTS.items()) + "\n")  # fmt: skip
+    import_indicator(kids, parse_meta(META), db, TOWN, DAY)
+    return db
+
+
+def _text(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [d.value.to_string() for d in at.dataframe]
+    for figure in figures(at):
+        parts.append(figure["layout"]["title"]["text"])
+        for trace in figure["data"]:
+            parts += [str(trace.get(k, "")) for k in ("text", "hovertext", "name", "customdata")]
+    return "\n".join(parts).replace("\u00a0", " ")
+
+
+def test_the_karte_offers_the_own_indicator_and_hides_its_small_count_from_readers(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/karte.py", query={"karte": KEY})
+    choice = at.selectbox(key="map_indicator")
+    assert choice.value == KEY and LABEL in choice.options
+    assert "Kinder unter 6 Jahren" not in choice.options  # the share is mapped, not the count
+    (chart,) = figures(at)
+    assert chart["layout"]["title"]["text"].startswith(f"<b>{LABEL} nach Stadtteil, {TOWN}")
+    text = _text(at)
+    assert not SECRETS.search(text)
+    assert "5,7 %" in text  # Oberdorf: 71 of 1.250
+    grid = at.dataframe[0].value.set_index("Stadtteil")
+    assert pd.isna(grid.loc["Mühlenweiler", f"{LABEL} (%)"]) and pd.isna(grid.loc["Am Bach", f"{LABEL} (%)"])
+    assert pd.isna(grid.loc["Mühlenweiler", "Kinder unter 6 Jahren"])
+    assert grid.loc["Oberdorf", "Kinder unter 6 Jahren"] == 71
+    assert at.dataframe[0].proto.placeholder == SUPPRESSED
+
+
+def test_an_editor_with_exact_values_sees_the_small_count(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/karte.py", query={"karte": KEY}, **EDITOR)
+    grid = at.dataframe[0].value.set_index("Stadtteil")
+    assert grid.loc["Mühlenweiler", "Kinder unter 6 Jahren"] == 2
+    assert "3,3 %" in _text(at)
+
+
+def test_the_methodik_page_describes_the_own_indicator(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/methodik.py")
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"**Eigene Kennzahlen von {TOWN}:** Kinder unter 6 Jahren, {LABEL}." in text
+    assert "**Melderegister, Sonderauswertung Kita-Planung**" in text
+    assert "Kinder unter 6 Jahren / Einwohner:innen × 100" in text
+    assert LABEL in [e.label for e in at.expander]
+    overview = at.dataframe[0].value
+    assert LABEL in overview["Kennzahl"].tolist()
+
+
+def test_the_download_names_the_indicator_and_leaves_the_small_count_out(town):
+    with closing(Store(town)) as store:
+        src = Source(store)
+        f = Filters(TOWN, DAY, [DAY])
+        own_catalogue(src, f)
+        view = share_map(src, f, KEY)
+    data = csv_bytes(view.table, view.notes).decode("utf-8-sig")
+    assert f"{LABEL} (%)" in data and "Kinder unter 6 Jahren" in data
+    row = next(line for line in data.splitlines() if line.startswith("Mühlenweiler"))
+    assert ";2;" not in row and "3,3" not in row
+    assert SUPPRESSED in view.text_table().set_index("Stadtteil").loc["Mühlenweiler", f"{LABEL} (%)"]
+
+
+def test_an_editor_token_is_what_unlocks_exact_values(town, monkeypatch):
+    """Without the signed token, the exact-values switch in the state does nothing."""
+    state = {"exact_values": True, SESSION_KEY: "gefälscht"}
+    at = open_app(monkeypatch, town, "pages/karte.py", query={"karte": KEY}, state=state,
+                  secrets={"editors": {"planung": HASH}})  # fmt: skip
+    assert not SECRETS.search(_text(at))
+
+
+def test_an_editor_uploads_an_indicator_and_it_appears_on_the_karte(tmp_path, monkeypatch):
+    db = tmp_path / "luenen.duckdb"
+    import_population(DATA / "luenen_stadtteile_2020.csv", db, "Lünen", date(2020, 12, 31))
+    editor = {"secrets": EDITOR["secrets"], "state": {SESSION_KEY: EDITOR["state"][SESSION_KEY]}}
+    at = open_app(monkeypatch, db, "pages/daten_laden.py", **editor)
+    at.selectbox(key="upload_kind").select("indicator").run()
+    upload = (DATA / "luenen_sgb2_2020.csv").read_bytes()
+    at.get("file_uploader")[0].set_value(("luenen_sgb2_2020.csv", upload, "text/csv")).run()
+    assert any("fehlt oder ist leer" in str(v) for d in at.dataframe for v in d.value.get("Meldung", []))
+    for key, value in {"own_key_neu": "sgb2", "own_label_neu": "SGB-II-Quote",
+                       "own_numerator_neu": "Personen in Bedarfsgemeinschaften",
+                       "own_source_neu": "Jobcenter Kreis Unna"}.items():  # fmt: skip
+        at.text_input(key=key).input(value)
+    at.run()
+    assert not at.exception
+    assert any(s.value.startswith("Datei geprüft: 13 Zeilen lassen sich importieren (Lünen, Stichtag 31.12.2020)")
+               for s in at.success)  # fmt: skip
+    assert any("Cappenberg" in i.value for i in at.info)
+    at.button(key="upload_confirm").click().run()
+    assert any(s.value.startswith("Importiert aus luenen") and "SGB-II-Quote" in s.value for s in at.success)
+    at.switch_page("pages/karte.py").run()
+    choice = at.selectbox(key="map_indicator")
+    assert choice.options[-1] == "SGB-II-Quote"
+    choice.set_value("own_sgb2_pct").run()
+    assert figures(at)[0]["layout"]["title"]["text"].startswith("<b>SGB-II-Quote nach Stadtteil, Lünen")
