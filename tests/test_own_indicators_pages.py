@@ -8,7 +8,6 @@ cannot be worked out from the municipality's total.
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import closing
 from datetime import date
@@ -28,6 +27,7 @@ from data.store import Store
 from indicators.disclosure import SUPPRESSED
 from pages.components.auth import SESSION_KEY
 from tests.apptest import figures, open_app
+from tests.test_atlas import _boundaries  # the same four squares, keys and names
 from tests.test_public_view_dashboard import EDITOR, HASH
 
 DATA = Path(__file__).parent / "data"
@@ -53,17 +53,6 @@ META = {
     "source": "Melderegister, Sonderauswertung Kita-Planung",
     "caveat": "Stichtag der Kita-Bedarfsplanung.",
 }
-
-
-def _boundaries(path: Path) -> Path:
-    features = []
-    for i, (nr, (name, *_)) in enumerate(DISTRICTS.items()):
-        x0, y0 = 6.95 + 0.02 * i, 50.93
-        ring = [[x0, y0], [x0 + 0.02, y0], [x0 + 0.02, y0 + 0.02], [x0, y0 + 0.02], [x0, y0]]
-        features.append({"type": "Feature", "properties": {"Nr": nr, "Stadtteil": name},
-                         "geometry": {"type": "Polygon", "coordinates": [ring]}})  # fmt: skip
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
