@@ -92,27 +92,29 @@ def denominators(meta: pd.DataFrame) -> dict[str, str | None]:
     }
 
 
-def wide(values: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
-    """Long values (district_id, key, value) as one row per district_id with a column per key (Int64)."""
+def wide(values: pd.DataFrame, keys: Iterable[str], by: tuple[str, ...] = ("district_id",)) -> pd.DataFrame:
+    """Long values (`by` columns, key, value) as one row per `by` with a column per key (Int64)."""
     keys = list(keys)
     if values.empty:
-        return pd.DataFrame(columns=["district_id", *keys]).astype({k: "Int64" for k in keys})
-    out = values.pivot_table(
-        index="district_id", columns="key", values="value", aggfunc="first", dropna=False
-    )
+        return pd.DataFrame(columns=[*by, *keys]).astype({k: "Int64" for k in keys})
+    out = values.pivot_table(index=list(by), columns="key", values="value", aggfunc="first", dropna=False)
     out = out.reindex(columns=keys).astype("Float64").astype("Int64")
     out.columns.name = None
     return out.reset_index()
 
 
 def add_own(table: pd.DataFrame, values: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    """`table` (one row per district, with its population counts) with the own counts and shares.
+    """`table` (one row per district, or per district and Stichtag, with its population counts) with
+    the own counts and shares.
 
-    values: district_id, key, value at the table's Stichtag. A district without a value has NA; a
-    share is NaN where its count or denominator is missing or the denominator is 0. Never mutates."""
+    values: reference_date, district_id, key, value (as `Store.own_values`). A
+    district without a value has NA; a share is NaN where its count or denominator is missing or the
+    denominator is 0. Never mutates."""
     dens = denominators(meta)
-    counts = wide(values, dens)
-    out = table.merge(counts, on="district_id", how="left") if len(table) else table.copy()
+    by = ("reference_date", "district_id")
+    counts = wide(values, dens, by)
+    counts["reference_date"] = counts["reference_date"].astype(table["reference_date"].dtype)
+    out = table.merge(counts, on=list(by), how="left") if len(table) else table.copy()
     out.index = table.index
     for key, den in dens.items():
         if key not in out:
@@ -131,8 +133,8 @@ def protect_own(
     counts: one row per district of every level (district_id, the own count columns and the population
     counts they are divided by). parents: district → its upper district (both in `counts`): a
     Stadtbezirk's count is the sum of its Stadtteile's, so both levels are protected together. The
-    municipality total of every count (the sum of the top districts) and every population count count
-    as published (the population's own protection hides some of them: assuming a reader knows them
+    municipality total of every count (the sum of the top districts; `city_values` shows it where it
+    is not below the threshold) and every population count count as published (the population's own protection hides some of them: assuming a reader knows them
     protects more, never less)."""
     dens = denominators(meta)
     keys = [k for k in dens if k in counts]
@@ -158,7 +160,8 @@ def protect_own(
             published[(d, key)] = None
         tops = column[top]
         values[("total", key)] = float(tops.sum()) if tops.notna().all() else np.nan
-        published[("total", key)] = locked[("total", key)] = None
+        if not is_sensitive(values[("total", key)], threshold):  # a small total is not published
+            published[("total", key)] = locked[("total", key)] = None
         relations.append(Relation(("total", key), tuple((d, key) for d in top)))
         for parent, kids in children.items():
             if abs(column[parent] - column[kids].sum()) < 0.5:  # NaN: not modelled
@@ -196,4 +199,22 @@ def share_mask(mask: pd.DataFrame, meta: pd.DataFrame, hidden_population: pd.Dat
         elif den in hidden_population:
             hit = hit | hidden_population[den].fillna(False).astype(bool)
         out[share_key(key)] = hit
+    return out
+
+
+def city_values(
+    city: pd.Series, values: pd.DataFrame, meta: pd.DataFrame, districts: int, threshold: int | None = None
+) -> pd.Series:
+    """The municipality's row (`indicators.shares.municipality_series`) with the own counts and shares:
+    a count is the sum of the districts' where all `districts` of the level have one, else NA; with a
+    `threshold` (the public view) a total below it is NA too. Never mutates."""
+    out = city.copy()
+    for key, den in denominators(meta).items():
+        found = pd.to_numeric(values.loc[values["key"] == key, "value"]).astype("Float64")
+        total = float(found.sum()) if len(found) == districts and found.notna().all() else np.nan
+        if threshold is not None and is_sensitive(total, threshold):
+            total = np.nan
+        out[key] = total
+        if den is not None:
+            out[share_key(key)] = ratio(total, out.get(den, np.nan)) if not pd.isna(total) else np.nan
     return out

@@ -219,3 +219,23 @@ def test_the_upload_page_path_checks_without_writing_then_imports(luenen):
         "Importiert aus luenen_sgb2_2020.csv (Kennzahl SGB-II-Quote): Lünen, Stichtag 31.12.2020"
     )
     assert _values(luenen)["Brambauer"] == 3318
+
+
+def test_the_sitzungsbericht_maps_the_own_indicator_and_explains_it(luenen):
+    from charts.report import build_report
+
+    import_indicator(SGB2, read_meta(META), luenen, "Lünen")
+    with closing(Store(luenen)) as store:
+        report = build_report(store, "Lünen", DAY)
+    (chart,) = [c for c in report.charts if c.title == "SGB-II-Quote nach Stadtteil, Lünen"]
+    assert chart is report.charts[-1]
+    text = chart.text_table().set_index("Stadtteil")
+    assert (
+        text.loc["Niederaden", "SGB-II-Quote (%)"] == "•"
+        and text.loc["Brambauer", "SGB-II-Quote (%)"] == "17,2 %"
+    )
+    notes = dict(report.methodology)
+    assert notes["SGB-II-Quote"].startswith(
+        "Personen in Bedarfsgemeinschaften / Einwohner:innen × 100. "
+        "Quelle: Jobcenter Kreis Unna, Statistik der Bundesagentur für Arbeit."
+    )

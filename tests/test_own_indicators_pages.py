@@ -13,6 +13,7 @@ from contextlib import closing
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -26,22 +27,28 @@ from data.population import import_population
 from data.store import Store
 from indicators.disclosure import SUPPRESSED
 from pages.components.auth import SESSION_KEY
-from tests.apptest import figures, open_app
+from tests.apptest import figures, numbers, open_app
 from tests.test_atlas import _boundaries  # the same four squares, keys and names
 from tests.test_public_view_dashboard import EDITOR, HASH
 
 DATA = Path(__file__).parent / "data"
 
 TOWN = "Kleinstadt"
-DAY = date(2024, 12, 31)
+BEFORE, DAY = date(2023, 12, 31), date(2024, 12, 31)
 KEY = "own_u6_pct"
 LABEL = "Anteil Kinder unter 6 Jahren"
-#: Nr → (name, residents, foreigners, children under 6)
+#: Nr → (name, residents, foreigners, children under 6) at the Stichtag, and one year before
 DISTRICTS = {
     "01": ("Oberdorf", 1250, 140, 71),
     "02": ("Unterdorf", 980, 96, 55),
     "03": ("Mühlenweiler", 60, 14, 2),
     "04": ("Am Bach", 720, 60, 44),
+}
+EARLIER = {
+    "01": ("Oberdorf", 1240, 135, 68),
+    "02": ("Unterdorf", 975, 90, 50),
+    "03": ("Mühlenweiler", 58, 14, 5),
+    "04": ("Am Bach", 715, 58, 40),
 }
 SECRETS = re.compile(r"(?<![\d,])(3,3|6,1) %")
 META = {
@@ -59,17 +66,20 @@ META = {
 def town(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("eigene")
     db = folder / "town.duckdb"
-    people = folder / "bevoelkerung.csv"
-    rows = [f"{nr};{name};{n};{foreign};{2 * foreign + 5}" for nr, (name, n, foreign, _) in DISTRICTS.items()]
-    people.write_text("Nr;Stadtteil;Einwohner;Ausländer;Migrationshintergrund\n" + "\n".join(rows) + "\n")
-    import_population(people, db, TOWN, DAY)
+    kids = ["Nr;Stadtteil;Stichtag;Kinder unter 6 Jahren"]
+    for when, districts in ((BEFORE, EARLIER), (DAY, DISTRICTS)):
+        people = folder / f"bevoelkerung_{when.year}.csv"
+        rows = [
+            f"{nr};{name};{n};{foreign};{2 * foreign + 5}" for nr, (name, n, foreign, _) in districts.items()
+        ]
+        people.write_text("Nr;Stadtteil;Einwohner;Ausländer;Migrationshintergrund\n" + "\n".join(rows) + "\n")
+        import_population(people, db, TOWN, when)
+        kids += [f"{nr};{name};{when:%d.%m.%Y};{u6}" for nr, (name, _, _, u6) in districts.items()]
     import_boundaries(
         _boundaries(folder / "grenzen.geojson"), db, TOWN, id_field="Nr", name_field="Stadtteil"
     )
-    kids = folder / "kinder_u6.csv"
-    kids.write_text("Nr;Stadtteil;Kinder unter 6 Jahren\n" + "\n".join(
-        f"{nr};{name};{u6}" for nr, (name, _, _, u6) in DISTRICTS.items()) + "\n")  # fmt: skip
-    import_indicator(kids, parse_meta(META), db, TOWN, DAY)
+    (folder / "kinder_u6.csv").write_text("\n".join(kids) + "\n")
+    import_indicator(folder / "kinder_u6.csv", parse_meta(META), db, TOWN)
     return db
 
 
@@ -121,7 +131,7 @@ def test_the_methodik_page_describes_the_own_indicator(town, monkeypatch):
 def test_the_download_names_the_indicator_and_leaves_the_small_count_out(town):
     with closing(Store(town)) as store:
         src = Source(store)
-        f = Filters(TOWN, DAY, [DAY])
+        f = Filters(TOWN, DAY, [BEFORE, DAY])
         own_catalogue(src, f)
         view = share_map(src, f, KEY)
     data = csv_bytes(view.table, view.notes).decode("utf-8-sig")
@@ -164,3 +174,33 @@ def test_an_editor_uploads_an_indicator_and_it_appears_on_the_karte(tmp_path, mo
     assert choice.options[-1] == "SGB-II-Quote"
     choice.set_value("own_sgb2_pct").run()
     assert figures(at)[0]["layout"]["title"]["text"].startswith("<b>SGB-II-Quote nach Stadtteil, Lünen")
+
+
+def test_zeitreihen_show_the_own_share_with_a_gap_where_it_is_hidden(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/zeitreihen.py", query={"stadtteile": "03,01"})
+    choice = at.selectbox(key="series_key_Anteile")
+    assert LABEL in choice.options
+    choice.set_value(KEY).run()
+    (chart,) = figures(at)
+    assert chart["layout"]["title"]["text"].startswith(f"<b>{LABEL}, ausgewählte Stadtteile")
+    text = _text(at)
+    assert not SECRETS.search(text) and "8,6" in text  # Mühlenweiler 2023: 5 of 58, shown
+    (line,) = [t for t in chart["data"] if t["name"] == "Mühlenweiler"]
+    assert np.isnan(numbers(line["y"])).tolist() == [False, True]  # 2024: a gap
+    at = open_app(monkeypatch, town, "pages/zeitreihen.py", query={"stadtteile": "03"}, **EDITOR)
+    at.selectbox(key="series_key_Anteile").set_value(KEY).run()
+    assert "3,3" in _text(at)
+
+
+def test_the_karte_puts_the_years_of_the_own_share_side_by_side(town, monkeypatch):
+    query = {"karte": KEY, "ansicht": "Jahre nebeneinander"}
+    at = open_app(monkeypatch, town, "pages/karte.py", query=query)
+    assert at.segmented_control(key="map_mode").value == "Jahre nebeneinander"
+    assert not SECRETS.search(_text(at))
+
+
+def test_the_uebersicht_offers_the_own_share(town, monkeypatch):
+    at = open_app(monkeypatch, town, query={"kennzahl": KEY})
+    assert at.radio(key="overview_indicator").value == KEY
+    text = _text(at)
+    assert f"Den höchsten {LABEL}" in text and not SECRETS.search(text)
