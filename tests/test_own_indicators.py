@@ -239,3 +239,26 @@ def test_the_sitzungsbericht_maps_the_own_indicator_and_explains_it(luenen):
         "Personen in Bedarfsgemeinschaften / Einwohner:innen × 100. "
         "Quelle: Jobcenter Kreis Unna, Statistik der Bundesagentur für Arbeit."
     )
+
+
+OWN_META = pd.DataFrame([{"key": "own_x", "label": "X-Quote", "short_label": "X", "numerator_label": "X",
+                          "denominator": "population", "unit": "Personen", "source": "s", "caveat": ""}])  # fmt: skip
+
+
+def test_a_stadtbezirk_never_gives_a_hidden_stadtteil_away():
+    from indicators.own import protect_own
+
+    counts = pd.DataFrame({"district_id": ["B", "S1", "S2", "T"], "population": [600, 100, 500, 900],
+                           "own_x": [52, 2, 50, 100]})  # fmt: skip
+    hidden = protect_own(counts, OWN_META, 3, {"S1": "B", "S2": "B"})["own_x"]
+    assert hidden["S1"] and hidden["S2"], "52 in the Stadtbezirk − 50 would give the 2 away"
+    assert not hidden["T"]
+
+
+def test_the_rest_of_the_denominator_is_protected_too():
+    from indicators.own import protect_own
+
+    counts = pd.DataFrame({"district_id": ["A", "B", "C"], "population": [5, 100, 200], "own_x": [4, 30, 60]})
+    hidden = protect_own(counts, OWN_META, 3)["own_x"]
+    assert hidden["A"], "5 residents, 4 counted: the 1 not counted is a small number"
+    assert hidden.sum() == 2 and hidden["B"], "and the smallest other count, else the total gives it away"

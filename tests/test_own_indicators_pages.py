@@ -204,3 +204,13 @@ def test_the_uebersicht_offers_the_own_share(town, monkeypatch):
     assert at.radio(key="overview_indicator").value == KEY
     text = _text(at)
     assert f"Den höchsten {LABEL}" in text and not SECRETS.search(text)
+
+
+def test_the_daten_page_lists_the_own_indicator_with_its_hidden_cells(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/daten.py")
+    grid = at.dataframe[0].value.set_index("Stadtteil")
+    assert grid.loc["Oberdorf", f"{LABEL} (%)"] == "5,7 %"
+    assert grid.loc["Mühlenweiler", f"{LABEL} (%)"] == SUPPRESSED
+    assert grid.loc["Mühlenweiler", "Kinder unter 6 Jahren"] == SUPPRESSED
+    assert grid.loc[TOWN, "Kinder unter 6 Jahren"] == "172"  # the municipality: the sum, published
+    assert not SECRETS.search(_text(at))
