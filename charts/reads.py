@@ -193,7 +193,10 @@ def city_series(src: Source, f: Filters) -> pd.DataFrame:
             when = pd.to_datetime(values["reference_date"])
             rows = [city_values(row, values[(when == pd.Timestamp(row["reference_date"])).to_numpy()], meta, n,
                                 f.threshold if f.public else None) for _, row in city.iterrows()]  # fmt: skip
-            city = pd.DataFrame(rows, index=city.index)
+            own = [c for c in rows[0].index if c not in city.columns] if rows else []
+            city = pd.DataFrame(rows, index=city.index).astype(
+                {**city.dtypes.to_dict(), **dict.fromkeys(own, float)}
+            )
         return city
 
     return src.memo(("city_series", f.municipality, f.level, f.public, f.threshold), build)

@@ -51,7 +51,7 @@ from data.parsing import (
 )
 from data.population import DATE_ALIASES, KEY_ALIASES, NAME_ALIASES, TOTAL_NAMES, YEAR_ALIASES, fmt_count
 from data.population_levels import match_key
-from data.store import Store, known_districts, writing
+from data.store import STADTTEIL, Store, known_districts, writing
 
 KIND = "indicator"
 PREFIX = "own_"
@@ -322,6 +322,18 @@ def parse_values(
             )
         )
     problems += _check_totals(values, total_rows, value_col)
+    finest = districts["level"] == STADTTEIL
+    bottom = districts[finest] if finest.any() else districts
+    for day, rows in values.groupby("reference_date"):
+        absent = bottom.loc[~bottom["district_id"].isin(rows["district_id"]), "district"].astype(str).tolist()
+        if absent and len(absent) < len(bottom):
+            more = f" und {len(absent) - 8} weitere" if len(absent) > 8 else ""
+            problems.append(
+                _warning(
+                    f"Zum Stichtag {day:%d.%m.%Y} fehlen {len(absent)} von {len(bottom)} Stadtteilen "
+                    f"({', '.join(absent[:8])}{more}); ihre Werte sind unbekannt."
+                )
+            )
     if values.empty and not any(p.severity == "error" for p in problems):
         problems.append(Problem(f"Die Datei enthält keinen Stadtteil von {municipality}."))
     values["value"] = pd.array(values["value"].tolist(), dtype="Int64")
