@@ -54,6 +54,7 @@ from charts.texts import no_geometry_note, source_line
 from charts.view import ChartView, Filters, Source
 from indicators.catalogue import OTHER_LABEL, PERCENT, TOTAL_LABEL, get
 from indicators.disclosure import SUPPRESSED
+from indicators.own import is_own
 
 COUNT_KEYS = ("population", "foreigners", "migration_background")
 AGE_NOTE = "Die Altersgruppen sind unterschiedlich breit: längere Balken können an mehr Jahrgängen liegen."
@@ -154,6 +155,7 @@ def _district_table(
     indicator = get(key)
     behind = {indicator.denominator, indicator.numerator}  # labels of the counts the indicator is made of
     counts = [c for c in COUNT_KEYS if get(c).label in behind and c in table] or ["population"]
+    counts += [c for c in table if is_own(c) and c != key and get(c).label in behind]  # an own count
     columns = ["district", "district_id", *counts, *([key] if key not in counts else [])]
     rows = table["district_id"].isin(ids).to_numpy()
     mask = hidden_cells(table)[rows][columns]

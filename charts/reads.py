@@ -23,8 +23,9 @@ from charts.protect import detail_protection as protect_detail
 from charts.view import Filters, Source
 from data.store import STADTTEIL
 from geo.boundaries import from_wkb, simplify_boundaries
-from indicators.catalogue import get
-from indicators.disclosure import Levels, footnote, public_view
+from indicators.catalogue import Indicator, get, register
+from indicators.disclosure import Levels, PublicTable, footnote, public_view
+from indicators.own import add_own, catalogue_entries, city_values, is_own, protect_own, share_mask, wide
 from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, municipality_series, published_for, shares
 
@@ -62,12 +63,59 @@ def _indicator_table(src: Source, f: Filters) -> pd.DataFrame:
         changed = changed[changed["reference_date"] == counts["reference_date"].iloc[0]]
         extra = [c for c in changed.columns if c.endswith(("_change", "_change_pp"))]
         table = table.merge(changed[["district_id", *extra]], on="district_id", how="left")
+    meta = src.reads.own_indicators(f.municipality)
+    if len(meta):
+        register(catalogue_entries(meta))
+        table = add_own(table, src.reads.own_values(f.municipality, f.reference_date, f.level), meta)
     if not f.public:
         return table
     levels = other_levels(src, f, f.reference_date)
     if levels is not None and before is not None:
         levels = levels._replace(before=other_levels(src, f, f.previous_date).now)
-    return mark_suppressed(public_view(table, f.threshold, previous=before, levels=levels))
+    view = public_view(table, f.threshold, previous=before, levels=levels)
+    return mark_suppressed(_protect_own(src, f, view, meta) if len(meta) else view)
+
+
+def own_catalogue(src: Source, f: Filters) -> list[Indicator]:
+    """The municipality's own indicators as catalogue entries (registered, so `get` knows them)."""
+    entries = catalogue_entries(src.reads.own_indicators(f.municipality))
+    register(entries)
+    return entries
+
+
+def _protect_own(src: Source, f: Filters, view: PublicTable, meta: pd.DataFrame) -> PublicTable:
+    """The public view (one Stichtag or several) with the own counts and shares protected, each
+    Stichtag for the districts of every level together (`indicators.own.protect_own`)."""
+    table, mask = view[0].copy(), view[1].copy()
+    when = pd.to_datetime(table["reference_date"])
+    for day in when.dropna().unique():
+        rows = (when == day).to_numpy()
+        hidden = _own_hidden(src, f, meta, pd.Timestamp(day).date())
+        ids = table.loc[rows, "district_id"].astype(str)
+        own = pd.DataFrame(
+            {k: ids.map(hidden[k]).fillna(False).astype(bool) for k in hidden}, index=ids.index
+        )
+        for part in (own, share_mask(own, meta, mask.loc[rows])):
+            for column in part:
+                mask.loc[rows, column] = part[column].to_numpy(dtype=bool)
+    for column in [c for c in mask.columns if is_own(c)]:
+        mask[column] = mask[column].astype(bool)
+        table[column] = table[column].mask(mask[column])
+    return PublicTable(table, mask)
+
+
+def _own_hidden(src: Source, f: Filters, meta: pd.DataFrame, when: date) -> pd.DataFrame:
+    """The own counts readers may not see at one Stichtag, by district_id, for every level at once."""
+    districts = src.reads.districts(f.municipality, None)
+    population = pd.concat(
+        [src.reads.population(f.municipality, when, level) for level in districts["level"].unique()],
+        ignore_index=True,
+    )
+    own = wide(src.reads.own_values(f.municipality, when, None), meta["key"].tolist())
+    counts = population.drop(columns=["reference_date", "district"]).merge(own, on="district_id", how="outer")
+    parents = districts.dropna(subset=["parent_id"])
+    tree = dict(zip(parents["district_id"].astype(str), parents["parent_id"].astype(str), strict=True))
+    return protect_own(counts, meta, f.threshold, tree)
 
 
 def other_levels(src: Source, f: Filters, when: date | None = None) -> Levels | None:
@@ -84,7 +132,13 @@ def city_row(src: Source, f: Filters) -> pd.Series | None:
     if not frames or all(frame.empty for frame in frames):
         return None
     published = src.reads.published_totals(f.municipality)
-    return municipality_series(pd.concat(frames, ignore_index=True), f.municipality, published).iloc[-1]
+    city = municipality_series(pd.concat(frames, ignore_index=True), f.municipality, published).iloc[-1]
+    meta = src.reads.own_indicators(f.municipality)
+    if len(meta) and f.reference_date is not None:
+        values = src.reads.own_values(f.municipality, f.reference_date, f.level)
+        n = len(src.reads.districts(f.municipality, f.level))
+        city = city_values(city, values, meta, n, f.threshold if f.public else None)
+    return city
 
 
 def indicator_values(table: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -108,12 +162,19 @@ def series(src: Source, f: Filters) -> pd.DataFrame:
     counts = population(src, f, None)
     if counts.empty:
         return counts
+    table = changes(counts)
+    meta = src.reads.own_indicators(f.municipality)
+    if len(meta):
+        register(catalogue_entries(meta))
+        table = add_own(table, src.reads.own_values(f.municipality, None, f.level), meta)
     if not f.public:
-        return changes(counts)
-    key = ("public_series", f.municipality, f.level, f.threshold)
-    return src.memo(
-        key, lambda: mark_suppressed(public_series(changes(counts), f.threshold, other_levels(src, f)))
-    )
+        return table
+
+    def build() -> pd.DataFrame:
+        view = public_series(table, f.threshold, other_levels(src, f))
+        return mark_suppressed(_protect_own(src, f, view, meta) if len(meta) else view)
+
+    return src.memo(("public_series", f.municipality, f.level, f.threshold), build)
 
 
 def city_series(src: Source, f: Filters) -> pd.DataFrame:
@@ -124,9 +185,21 @@ def city_series(src: Source, f: Filters) -> pd.DataFrame:
         counts = population(src, f, None)
         if counts.empty:
             return counts
-        return municipality_series(counts, f.municipality, src.reads.published_totals(f.municipality))
+        city = municipality_series(counts, f.municipality, src.reads.published_totals(f.municipality))
+        meta = src.reads.own_indicators(f.municipality)
+        if len(meta):  # the own indicators' totals, where every district has a value (`city_values`)
+            values = src.reads.own_values(f.municipality, None, f.level)
+            n = len(src.reads.districts(f.municipality, f.level))
+            when = pd.to_datetime(values["reference_date"])
+            rows = [city_values(row, values[(when == pd.Timestamp(row["reference_date"])).to_numpy()], meta, n,
+                                f.threshold if f.public else None) for _, row in city.iterrows()]  # fmt: skip
+            own = [c for c in rows[0].index if c not in city.columns] if rows else []
+            city = pd.DataFrame(rows, index=city.index).astype(
+                {**city.dtypes.to_dict(), **dict.fromkeys(own, float)}
+            )
+        return city
 
-    return src.memo(("city_series", f.municipality, f.level), build)
+    return src.memo(("city_series", f.municipality, f.level, f.public, f.threshold), build)
 
 
 def segregation(src: Source, f: Filters) -> tuple[float, float | None]:

@@ -24,6 +24,7 @@ import settings
 from charts.export import BEAMER, render
 from charts.formatting import fmt_date
 from charts.population_views import nationalities, share_map, time_series
+from charts.reads import own_catalogue
 from charts.view import ChartView, Filters, Source, stichtag_sources
 from data.store import STADTTEIL, Store
 from indicators.disclosure import default_threshold
@@ -103,11 +104,13 @@ def build_report(
     if len(dates) > 1:
         views.append(time_series(src, f, REPORT_SHARES[0]))
     views.append(nationalities(src, f, ids))
+    own = [e.key for e in own_catalogue(src, f) if e.on_map]  # the municipality's own indicators last
+    views += [share_map(src, f, key, labels=True) for key in own]
     views = [v for v in views if v is not None]
     withheld = [v.withheld for v in views if not v.shown]
     return Report(
         municipality, when, names, threshold, [v for v in views if v.shown],
-        methodology(list(REPORT_SHARES), threshold, synthetic, _smallest(views, level, municipality))
+        methodology([*REPORT_SHARES, *own], threshold, synthetic, _smallest(views, level, municipality))
         + [("Nicht gezeigt", r) for r in withheld],
         withheld,
     )  # fmt: skip

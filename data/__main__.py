@@ -11,6 +11,7 @@
     python -m data import zensus FILE [FILE …] [--municipality NAME] [--db PATH]
     python -m data import gemeinden FILE [--date YYYY-MM-DD] [--source TEXT] [--db PATH]
     python -m data import gemeindegrenzen FILE [--id-field F] [--name-field F] [--layer L] [--db PATH]
+    python -m data import indicator FILE --meta META.toml [--date YYYY-MM-DD] [--municipality NAME] [--db PATH]
     python -m data versions [--db PATH]
     python -m data restore VERSION [--db PATH]
     python -m data check [--db PATH]          (readiness: 0 when the database answers, else 1)
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument(
         "kind",
         choices=["population", "register", "boundaries", "allocations", "quota", "occupancy", "zensus"]
-        + ["gemeinden", "gemeindegrenzen"],
+        + ["gemeinden", "gemeindegrenzen", "indicator"],
     )
     undo.add_argument("--municipality", help="nur Importe dieser Kommune")
     sub.add_parser("log", parents=[db], help="die letzten Importe anzeigen")
@@ -147,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("file", type=Path)
     reg.add_argument("--date", type=_date, required=True, help="Stichtag des Auszugs JJJJ-MM-TT")
     reg.add_argument("--municipality", help="Name der Kommune")
+    own = imp.add_parser(
+        "indicator",
+        parents=[db],
+        help="eine eigene Kennzahl je Stadtteil (z. B. SGB II), mit ihrer Beschreibung als TOML",
+    )
+    own.add_argument("file", type=Path)
+    own.add_argument(
+        "--meta", type=Path, required=True, help="Beschreibung der Kennzahl (TOML), siehe README"
+    )
+    own.add_argument("--date", type=_date, help="Stichtag JJJJ-MM-TT, falls die Datei keinen nennt")
+    own.add_argument("--municipality", help="Name der Kommune")
 
     zensus = imp.add_parser(
         "zensus",
@@ -287,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
             report = import_region_boundaries(
                 args.file, db_path, id_field=args.id_field, name_field=args.name_field, layer=args.layer
             )
+        elif args.kind == "indicator":
+            from data.own_indicators import import_indicator, read_meta
+
+            municipality = resolve_municipality(args.municipality, db_path, args.file)
+            report = import_indicator(args.file, read_meta(args.meta), db_path, municipality, args.date)
         elif args.kind == "occupancy":
             from data.occupancy import import_occupancy
 

@@ -29,6 +29,7 @@ KIND_LABELS = {
     "zensus": "Zensus 2022 (Gitterzellen)",
     "gemeinden": "Gemeinden, Kreis und Land (nach AGS)",
     "gemeindegrenzen": "Gemeindegrenzen",
+    "indicator": "Eigene Kennzahl",
     "demo": "Demodaten",
     "restore": "Wiederherstellung einer gesicherten Version",
 }

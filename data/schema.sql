@@ -165,3 +165,31 @@ CREATE TABLE IF NOT EXISTS region_counts (
 );
 CREATE TABLE IF NOT EXISTS regions_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM regions LIMIT 0;
 CREATE TABLE IF NOT EXISTS region_counts_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM region_counts LIMIT 0;
+-- A city's own indicators (SGB II, children under 6, naturalisations, KIM case management …): what
+-- each one is, and its counts per district and Stichtag. Keys start with "own_" and so never collide
+-- with the catalogue's. denominator: 'population' (or another count of `population`), the key of
+-- another own indicator, or NULL for a plain count. value NULL = not known (a suppressed cell).
+CREATE TABLE IF NOT EXISTS custom_indicators (
+    municipality    VARCHAR NOT NULL,
+    key             VARCHAR NOT NULL,         -- "own_sgb2"
+    label           VARCHAR NOT NULL,         -- "SGB-II-Quote"
+    short_label     VARCHAR NOT NULL,
+    numerator_label VARCHAR NOT NULL,         -- "Personen in SGB-II-Bedarfsgemeinschaften"
+    denominator     VARCHAR,
+    unit            VARCHAR NOT NULL,         -- what is counted: "Personen", "Fälle"
+    source          VARCHAR NOT NULL,
+    caveat          VARCHAR NOT NULL,
+    import_id       BIGINT,
+    PRIMARY KEY (municipality, key)
+);
+CREATE TABLE IF NOT EXISTS custom_values (
+    municipality   VARCHAR NOT NULL,
+    reference_date DATE    NOT NULL,
+    district_id    VARCHAR NOT NULL,
+    key            VARCHAR NOT NULL,
+    value          BIGINT,
+    import_id      BIGINT,
+    PRIMARY KEY (municipality, reference_date, district_id, key)
+);
+CREATE TABLE IF NOT EXISTS custom_indicators_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM custom_indicators LIMIT 0;
+CREATE TABLE IF NOT EXISTS custom_values_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM custom_values LIMIT 0;

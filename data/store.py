@@ -296,7 +296,8 @@ class Store:
             """SELECT DISTINCT reference_date FROM (
                    SELECT reference_date FROM population WHERE import_id = $1
                    UNION ALL SELECT reference_date FROM quotas WHERE import_id = $1
-                   UNION ALL SELECT reference_date FROM occupancy WHERE import_id = $1)
+                   UNION ALL SELECT reference_date FROM occupancy WHERE import_id = $1
+                   UNION ALL SELECT reference_date FROM custom_values WHERE import_id = $1)
                ORDER BY 1""",
             [import_id],
         )
@@ -344,6 +345,46 @@ class Store:
         )
         return dict(zip(frame["field"], frame["header"], strict=True))
 
+    def own_indicators(self, municipality: str) -> pd.DataFrame:
+        """The municipality's own indicators (key, label, short_label, numerator_label, denominator,
+        unit, source, caveat), in the order they were first loaded."""
+        return self.query(
+            """SELECT key, label, short_label, numerator_label, denominator, unit, source, caveat
+               FROM custom_indicators WHERE municipality = ? ORDER BY import_id, key""",
+            [municipality],
+        )
+
+    def own_values(
+        self, municipality: str, reference_date: date | None = None, level: str | None = STADTTEIL
+    ) -> pd.DataFrame:
+        """reference_date, district_id, key, value (Int64) of the own indicators, for the districts of
+        the level (all levels for None); an upper district without values of its own gets the sum of
+        its children's (NA when one of them is not known)."""
+        return self.query(
+            """WITH own AS (
+                   SELECT v.reference_date, v.district_id, v.key, v.value FROM custom_values v
+                   JOIN districts d USING (municipality, district_id)
+                   WHERE v.municipality = $1 AND ($2 IS NULL OR d.level = $2)
+                     AND ($3 IS NULL OR v.reference_date = $3)
+               ), from_children AS (
+                   SELECT v.reference_date, d.parent_id AS district_id, v.key,
+                          CASE WHEN bool_and(v.value IS NOT NULL) THEN sum(v.value) END AS value
+                   FROM custom_values v JOIN districts d USING (municipality, district_id)
+                   WHERE v.municipality = $1 AND d.parent_id IS NOT NULL
+                     AND ($3 IS NULL OR v.reference_date = $3)
+                     AND d.parent_id IN (SELECT district_id FROM districts
+                                         WHERE municipality = $1 AND ($2 IS NULL OR level = $2))
+                   GROUP BY ALL
+               )
+               SELECT * FROM own
+               UNION ALL
+               SELECT * FROM from_children c WHERE NOT EXISTS (
+                   SELECT 1 FROM own o WHERE o.district_id = c.district_id AND o.key = c.key
+                     AND o.reference_date = c.reference_date)
+               ORDER BY 1, 3, 2""",
+            [municipality, level, reference_date],
+        ).astype({"value": "Int64"})
+
 
 # The municipalities with their AGS: their own, else that of the one Gemeinde region of the same name (a
 # city loaded from its own files has no AGS; the GENESIS table of its Kreis names it).
@@ -362,6 +403,7 @@ _LINKED = """SELECT m.name, m.source, coalesce(m.ags, (SELECT CASE WHEN count(*)
 ARCHIVED = ("population", "population_detail", "allocations", "quotas", "occupancy", "districts")
 ARCHIVED += ("population_sources",)  # the source of a Stichtag from elsewhere (data/zensus.py)
 ARCHIVED += ("regions", "region_counts")  # issue 19: the levels above the municipalities
+ARCHIVED += ("custom_indicators", "custom_values")  # a city's own indicators (data/own_indicators.py)
 _COUNT_COLUMNS = ["population", "foreigners", "migration_background", "minors", "minors_migration_background"]
 
 

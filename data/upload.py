@@ -61,6 +61,12 @@ KINDS = {
         ("csv", "zip", "txt"),
         "none",
     ),
+    # the description of the indicator comes with the file: `mapping` holds its fields (see run_import)
+    "indicator": Kind(
+        "Eigene Kennzahl je Stadtteil, z. B. SGB II, Kinder unter 6 (CSV, XLSX, XLS, ODS)",
+        ("csv", "xlsx", "xls", "ods", "txt"),
+        "optional",
+    ),
 }
 # issue 19: the levels above the municipalities, by AGS (data.regions)
 KINDS["gemeinden"] = Kind(
@@ -139,7 +145,9 @@ def preview(kind: str, file_name: str, payload: bytes, part: str | None = None) 
     from data.parsing import read_table
     from data.population import KNOWN_HEADERS
 
-    frame = read_table(path, payload, known=KNOWN_HEADERS if kind == "population" else None, sheet=part)
+    frame = read_table(
+        path, payload, known=KNOWN_HEADERS if kind in ("population", "indicator") else None, sheet=part
+    )
     return frame.head(20), f"{rows_text(len(frame))}, {_count(len(frame.columns), 'Spalte', 'Spalten')}"
 
 
@@ -163,7 +171,8 @@ def run_import(
     part: str | None = None,
 ) -> ImportReport:
     """Import (or, with `check_only`, check) one uploaded file — `part` is the sheet or layer chosen.
-    Raises DataImportError when refused."""
+    For an own indicator (`indicator`), `mapping` holds the fields of its description (the TOML
+    file's of `python -m data import indicator --meta`). Raises DataImportError when refused."""
     path = Path(file_name)
     if check_only:
         with dry_run():
@@ -207,6 +216,11 @@ def run_import(
         from data.zensus import import_zensus
 
         return import_zensus([path], db_path, municipality, user, [payload])
+    if kind == "indicator":
+        from data.own_indicators import import_indicator, parse_meta
+
+        meta = parse_meta(mapping or {}, "Formular")
+        return import_indicator(path, meta, db_path, municipality, reference_date, user, payload)
     if kind == "occupancy":
         from data.occupancy import import_occupancy
 

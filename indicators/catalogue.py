@@ -6,6 +6,8 @@ indicator text is written anywhere else. Keys are the column names the indicator
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from indicators.catalogue_refugees import REFUGEE_INDICATORS
 from indicators.indicator import (  # noqa: F401 - re-exported: the catalogue is where readers look
     INDEX,
@@ -250,6 +252,31 @@ def get(key: str) -> Indicator:
         raise KeyError(f"unknown indicator {key!r}; known indicators: {', '.join(CATALOGUE)}") from None
 
 
-def map_indicators() -> list[str]:
-    """Keys of the indicators suitable for a Stadtteil map, in catalogue order."""
-    return [key for key, indicator in CATALOGUE.items() if indicator.on_map]
+def map_indicators(own: Iterable[Indicator] = ()) -> list[str]:
+    """Keys of the indicators suitable for a Stadtteil map, in catalogue order; then those of a
+    municipality's own indicators (`own`, see `for_municipality`)."""
+    return [key for key, indicator in for_municipality(own).items() if indicator.on_map]
+
+
+# --- a municipality's own indicators (`indicators.own`) -------------------------------------------
+
+#: the keys of the indicators every municipality has
+BUILT_IN: frozenset[str] = frozenset(CATALOGUE)
+
+
+def register(own: Iterable[Indicator]) -> None:
+    """Make a municipality's own indicators (keys ``own_…``) known to `get` and to every reader of
+    `CATALOGUE` (table headers, number formats), as they are read from the database. A key names one
+    indicator in the whole database (the importer refuses a second meaning), so registering is safe
+    for every municipality and session."""
+    for indicator in own:
+        if indicator.key in BUILT_IN:
+            raise ValueError(f"own indicator {indicator.key!r} would replace a built-in one")
+        CATALOGUE[indicator.key] = indicator
+
+
+def for_municipality(own: Iterable[Indicator] = ()) -> dict[str, Indicator]:
+    """The catalogue of one municipality: the built-in indicators, then its own (registered)."""
+    own = list(own)
+    register(own)
+    return {**{k: v for k, v in CATALOGUE.items() if k in BUILT_IN}, **{i.key: i for i in own}}

@@ -26,6 +26,7 @@ from data.upload import (
 from data.zensus import bundle
 from pages.components.access import keep_uploads_in_memory, load
 from pages.components.auth import current_editor, require_editor, sign_in_form, sign_out_button
+from pages.components.own_form import description_form
 from pages.components.setup import page_setup
 
 page = page_setup("Daten laden", needs=None)
@@ -124,6 +125,9 @@ if kind == "population":
             )
             if choice != auto:
                 mapping[field] = choice
+if kind == "indicator":  # the description of the indicator, in place of a header mapping
+    own = load(page.store, "own_indicators", municipality)
+    mapping = description_form(own, columns_of(upload.name, payload, part))
 
 st.subheader("Prüfung")
 try:

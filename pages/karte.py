@@ -9,6 +9,7 @@ from charts.atlas_views import atlas_table, change_view, default_years, year_key
 from charts.figures import is_diverging
 from charts.formatting import fmt_date
 from charts.population_views import share_map
+from charts.reads import own_catalogue
 from charts.sentences import plural
 from charts.texts import DIVERGING_PALETTE, NO_DATA, PALETTES, SCHEMES
 from indicators.catalogue import get, map_indicators
@@ -21,7 +22,7 @@ MAP, YEARS, CHANGE = "Karte", "Jahre nebeneinander", "Veränderung"
 page = page_setup("Karte")
 f = page.filters
 
-keys = map_indicators()
+keys = map_indicators(own_catalogue(page.source, f))
 left, mid, right = page.controls.columns([3, 2, 2])
 key = left.selectbox("Kennzahl", keys, format_func=lambda k: get(k).label, key="map_indicator")
 scheme = mid.selectbox("Klassenbildung", list(SCHEMES), format_func=SCHEMES.get, key="map_scheme")

@@ -4,17 +4,20 @@ import pandas as pd
 import streamlit as st
 
 from charts.formatting import fmt_date
+from charts.reads import own_catalogue
 from charts.region_views import METHOD as REGION_METHOD
 from charts.sentences import markdown_safe
 from charts.tables import csv_bytes, imports_table, sources_table
 from charts.zensus_views import METHOD, zensus_comparison
-from indicators.catalogue import CATALOGUE, OTHER_LABEL
+from indicators.catalogue import OTHER_LABEL, for_municipality
 from indicators.disclosure import SUPPRESSED
+from indicators.own import is_own
 from pages.components.access import load
 from pages.components.setup import data_grid, page_setup
 
 page = page_setup("Methodik", needs=None)
 f = page.filters
+catalogue = for_municipality(own_catalogue(page.source, f))  # with the municipality's own indicators
 
 st.header("Kennzahlen")
 st.markdown(
@@ -22,9 +25,16 @@ st.markdown(
     "Anteile in Prozent (%), Veränderungen und Abweichungen in Prozentpunkten (Pp.)."
 )
 overview = pd.DataFrame(
-    [{"Kennzahl": i.label, "Einheit": i.unit, "Berechnung": i.formula} for i in CATALOGUE.values()]
+    [{"Kennzahl": i.label, "Einheit": i.unit, "Berechnung": i.formula} for i in catalogue.values()]
 )
 data_grid(overview, key="methodik-kennzahlen", hide_index=True, width="stretch", height="content")
+if own := [i for i in catalogue.values() if is_own(i.key)]:
+    st.markdown(
+        f"**Eigene Kennzahlen von {markdown_safe(f.municipality)}:** "
+        + ", ".join(markdown_safe(i.label) for i in own)
+        + ". Die Stadt hat sie mit Quelle und Hinweis geladen (unten nach Datenquelle); ihre Fallzahlen "
+        "werden wie die der Ausländer:innen geschützt, Anteile daraus ebenfalls."
+    )
 st.markdown(
     "**Gesamtzahlen der Stadt.** Enthält eine geladene Tabelle eine Gesamtzeile, zeigt das Dashboard "
     "für die Stadt als Ganzes diese veröffentlichte Zahl, auch wenn sie von der Summe der Stadtteile "
@@ -71,9 +81,9 @@ ablaufenden Nachweis, Fehlversuche werden begrenzt und protokolliert.
 """
 )
 st.subheader("Einzelheiten, nach Datenquelle")
-for source in dict.fromkeys(i.source for i in CATALOGUE.values()):
+for source in dict.fromkeys(i.source for i in catalogue.values()):
     st.markdown(f"**{source}**")
-    for indicator in (i for i in CATALOGUE.values() if i.source == source):
+    for indicator in (i for i in catalogue.values() if i.source == source):
         with st.expander(indicator.label):
             st.markdown(f"**Berechnung:** {indicator.formula}  \n**Einheit:** {indicator.unit}")
             if indicator.numerator:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from charts.population_views import overview
+from charts.reads import own_catalogue
 from charts.sentences import bullet_list, markdown_safe
 from charts.texts import NO_DATA
 from indicators.catalogue import get
@@ -10,9 +11,10 @@ from pages.components.setup import data_grid, page_setup, show_charts
 
 page = page_setup("Übersicht")
 f = page.filters
+own = [i.key for i in own_catalogue(page.source, f) if i.on_map]  # the municipality's own indicators
 key = page.controls.radio(
     "Kennzahl für Karte und Rangfolge",
-    ["foreigner_share_pct", "migration_background_share_pct"],
+    ["foreigner_share_pct", "migration_background_share_pct", *own],
     format_func=lambda k: get(k).label,
     horizontal=True,
     key="overview_indicator",
