@@ -126,3 +126,9 @@ CREATE TABLE IF NOT EXISTS column_mappings (
 -- Warnings of an import (published total differs from the Stadtteile, names read forgivingly …), one a
 -- line; databases built before get the column on their next write.
 ALTER TABLE imports ADD COLUMN IF NOT EXISTS warnings VARCHAR;
+
+-- Einwanderungsgeschichte (Statistisches Bundesamt since Mikrozensus 2023; IT.NRW): persons who immigrated
+-- since 1950, or both of whose parents did. A second definition beside migration_background, never mixed
+-- with it; NULL = not known. Older databases (and their archive) get the column on their next write.
+ALTER TABLE population ADD COLUMN IF NOT EXISTS immigration_history BIGINT;
+ALTER TABLE population_archive ADD COLUMN IF NOT EXISTS immigration_history BIGINT;

@@ -6,7 +6,7 @@ import streamlit as st
 from charts.formatting import fmt_date
 from charts.sentences import markdown_safe
 from charts.tables import imports_table, sources_table
-from indicators.catalogue import CATALOGUE, OTHER_LABEL
+from indicators.catalogue import CATALOGUE, ORIGIN_DEFINITIONS_TEXT, OTHER_LABEL
 from indicators.disclosure import SUPPRESSED
 from pages.components.access import load
 from pages.components.setup import data_grid, page_setup
@@ -33,6 +33,8 @@ st.markdown(
     "Summe ihrer Stadtteile. Zeilen für Stadtbezirke werden als eigene Ebene gespeichert und nie ein "
     "zweites Mal mitgezählt."
 )
+st.subheader("Migrationshintergrund und Einwanderungsgeschichte")
+st.markdown(ORIGIN_DEFINITIONS_TEXT)
 st.subheader("Schutz kleiner Fallzahlen")
 st.markdown(
     f"""

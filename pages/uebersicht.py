@@ -2,21 +2,27 @@
 
 import streamlit as st
 
+from charts.definitions import SHARE_KEYS, note_for, offered_keys
 from charts.population_views import overview
 from charts.sentences import bullet_list, markdown_safe
 from charts.texts import NO_DATA
 from indicators.catalogue import get
 from pages.components.setup import data_grid, page_setup, show_charts
+from pages.components.state import keep_option
 
 page = page_setup("Übersicht")
 f = page.filters
+keys = offered_keys(page.source, f, SHARE_KEYS)
+keep_option("overview_indicator", keys)
 key = page.controls.radio(
     "Kennzahl für Karte und Rangfolge",
-    ["foreigner_share_pct", "migration_background_share_pct"],
+    keys,
     format_func=lambda k: get(k).label,
     horizontal=True,
     key="overview_indicator",
 )
+if origin_note := note_for(page.source, f):
+    page.controls.caption(origin_note)
 view = overview(page.source, f, key, compact=page.compact)
 if view is None:
     st.warning(NO_DATA)
