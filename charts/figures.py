@@ -315,7 +315,10 @@ HOVER_COUNTS = (
     ("population", "Einwohner:innen"),
     ("foreigners", "Ausländer:innen"),
     ("migration_background", "mit Migrationshintergrund"),
+    ("immigration_history", "mit Einwanderungsgeschichte"),
 )
+#: counts a municipality may not deliver at all: no hover line where none of its districts has one
+OPTIONAL_HOVER_COUNTS = frozenset({"immigration_history"})
 
 
 def hover_fields(frame: pd.DataFrame, indicator: Indicator) -> tuple[list[list[str]], str]:
@@ -339,7 +342,7 @@ def hover_fields(frame: pd.DataFrame, indicator: Indicator) -> tuple[list[list[s
     ]
     lines = ["<b>%{customdata[0]}</b>", f"{indicator.short_label}: %{{customdata[1]}}"]
     for col, label in HOVER_COUNTS:
-        if col in frame:
+        if col in frame and not (col in OPTIONAL_HOVER_COUNTS and frame[col].isna().all()):
             columns.append([
                 fmt_int(v) if pd.notna(v) else SUPPRESSED if h else MISSING
                 for v, h in zip(frame[col], hidden, strict=True)

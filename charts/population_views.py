@@ -12,9 +12,9 @@ from datetime import date
 
 import pandas as pd
 
+from charts.definitions import SHARE_KEYS, definitions, note_for, offered
 from charts.formatting import fmt_date, fmt_int
 from charts.frames import (
-    KEY_SHARES,
     extremes,
     indexed,
     key_figures,
@@ -56,7 +56,7 @@ from indicators.catalogue import OTHER_LABEL, PERCENT, TOTAL_LABEL, get
 from indicators.disclosure import SUPPRESSED
 from indicators.own import is_own
 
-COUNT_KEYS = ("population", "foreigners", "migration_background")
+COUNT_KEYS = ("population", "foreigners", "migration_background", "immigration_history")
 AGE_NOTE = "Die Altersgruppen sind unterschiedlich breit: längere Balken können an mehr Jahrgängen liegen."
 
 
@@ -408,7 +408,8 @@ def _profile(src: Source, f: Filters, district_id: str, compact: bool) -> Profil
     known = text[text[["district_value", "city_value"]].notna().any(axis=1) | text["key"].isin(hidden)]
     sentences = profile_sentences(place, row.to_dict(), f.municipality, city.to_dict(), hidden)
     charts = []
-    for key in KEY_SHARES:
+    shares_offered = offered(SHARE_KEYS, definitions(src, f))  # the definitions of origin it delivers
+    for key in shares_offered:
         notes = (
             []
             if len(f.dates) > 1
@@ -423,10 +424,10 @@ def _profile(src: Source, f: Filters, district_id: str, compact: bool) -> Profil
                                    extra=above))  # fmt: skip
     charts += [v for v in (nationalities(src, f, [district_id]), age_structure(src, f, [district_id])) if v]
     charts += [
-        _rank_view(src, f, table, city, key, district_id, place, hidden, compact) for key in KEY_SHARES
+        _rank_view(src, f, table, city, key, district_id, place, hidden, compact) for key in shares_offered
     ]
-    return Profile(place, sentences, known[["Kennzahl", place, f.municipality]], notes_for(bool(hidden), f.threshold),
-                   charts)  # fmt: skip
+    notes = [n for n in (note_for(src, f),) if n] + notes_for(bool(hidden), f.threshold)
+    return Profile(place, sentences, known[["Kennzahl", place, f.municipality]], notes, charts)
 
 
 def _rank_view(

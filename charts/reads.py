@@ -29,7 +29,7 @@ from indicators.own import add_own, catalogue_entries, city_values, is_own, prot
 from indicators.segregation import dissimilarity_index
 from indicators.shares import changes, municipality_series, published_for, shares
 
-COUNTS = ["population", "foreigners", "migration_background"]
+COUNTS = ["population", "foreigners", "migration_background", "immigration_history"]
 # The first part of a memo key for finished work (views, figures, screen boundaries): the app keeps one
 # object for every session (`st.cache_resource`) instead of a copy per session. Whoever gets one reads
 # it and never changes it (a figure is copied before it is laid out for export or the beamer).

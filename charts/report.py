@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import settings
+from charts.definitions import ORIGIN_SHARES, definitions, offered
 from charts.export import BEAMER, render
 from charts.formatting import fmt_date
 from charts.population_views import nationalities, share_map, time_series
@@ -100,7 +101,9 @@ def build_report(
         stichtag_sources=stichtag_sources(store.population_sources(municipality)),
     )  # fmt: skip
     src = source or Source(store)
-    views = [share_map(src, f, key, labels=True) for key in REPORT_SHARES]  # the export thins names
+    # the shares of the definitions of origin the municipality delivers (Einwanderungsgeschichte too)
+    report_shares = offered(dict.fromkeys((*REPORT_SHARES, *ORIGIN_SHARES)), definitions(src, f))
+    views = [share_map(src, f, key, labels=True) for key in report_shares]  # the export thins names
     if len(dates) > 1:
         views.append(time_series(src, f, REPORT_SHARES[0]))
     views.append(nationalities(src, f, ids))
@@ -110,7 +113,7 @@ def build_report(
     withheld = [v.withheld for v in views if not v.shown]
     return Report(
         municipality, when, names, threshold, [v for v in views if v.shown],
-        methodology([*REPORT_SHARES, *own], threshold, synthetic, _smallest(views, level, municipality))
+        methodology([*report_shares, *own], threshold, synthetic, _smallest(views, level, municipality))
         + [("Nicht gezeigt", r) for r in withheld],
         withheld,
     )  # fmt: skip

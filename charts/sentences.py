@@ -113,6 +113,16 @@ def migration_sentence(place: str, share_pct: float) -> str:
     return f"In {place} {verb} {words} einen Migrationshintergrund ({fmt_pct(share_pct)})."
 
 
+def immigration_sentence(place: str, share_pct: float) -> str | None:
+    """ "In Bachstadt hat knapp jede*r Dritte eine Einwanderungsgeschichte (31,5 %)." — None where the
+    municipality has no such figure (most deliver Migrationshintergrund only; nothing to say then)."""
+    if not _is_number(share_pct):
+        return None
+    words, plural = share_phrase(share_pct)
+    verb = _verb(plural, "hat", "haben")
+    return f"In {place} {verb} {words} eine Einwanderungsgeschichte ({fmt_pct(share_pct)})."
+
+
 def population_sentence(
     place: str,
     population: float,
@@ -215,6 +225,7 @@ def overview_sentences(
         ),
         foreigner_sentence(place, city.get("foreigner_share_pct")),
         migration_sentence(place, city.get("migration_background_share_pct")),
+        *[s for s in (immigration_sentence(place, city.get("immigration_history_share_pct")),) if s],
         segregation_sentence(dissimilarity, level),
     ]
 
@@ -245,6 +256,11 @@ def profile_sentences(
         sentences.append(suppressed_sentence(place, "Anteil mit Migrationshintergrund"))
     else:
         sentences.append(migration_sentence(place, district.get(migration)))
+    immigration = "immigration_history_share_pct"
+    if immigration in hidden:
+        sentences.append(suppressed_sentence(place, "Anteil mit Einwanderungsgeschichte"))
+    else:
+        sentences.append(immigration_sentence(place, district.get(immigration)))
     return [s for s in sentences if s]
 
 

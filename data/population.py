@@ -108,6 +108,15 @@ COUNT_ALIASES = {
         "Minderjährige mit Migrationshintergrund",
         "minors_migration_background",
     ),
+    # a second definition (Statistisches Bundesamt, IT.NRW), stored beside Migrationshintergrund, never in it
+    "immigration_history": _aliases(
+        "Einwanderungsgeschichte",
+        "mit Einwanderungsgeschichte",
+        "Personen mit Einwanderungsgeschichte",
+        "Einwohner mit Einwanderungsgeschichte",
+        "Einwohner:innen mit Einwanderungsgeschichte",
+        "immigration_history",
+    ),
 }
 TOTAL_NAMES = _aliases("Gesamt", "Insgesamt", "Summe", "Gesamtstadt", "Stadt insgesamt", "Total")
 TOTAL_LEVELS = _aliases("Stadt", "Gemeinde", "Kommune", "Gesamtstadt")
@@ -134,6 +143,7 @@ MAPPABLE = {
     "migration_background": "Personen mit Migrationshintergrund",
     "minors": "unter 18 Jahre",
     "minors_migration_background": "unter 18 mit Migrationshintergrund",
+    "immigration_history": "Personen mit Einwanderungsgeschichte",
 }
 KNOWN_HEADERS = (
     KEY_ALIASES
@@ -331,6 +341,17 @@ def parse_population(
             )
         )
     problems += row_problems
+    problems += [
+        _warning(
+            f"Die Spalte „{col}“ enthält nur Anteile, keine Personenzahlen; sie wird geprüft, aber nicht "
+            f"übernommen. Gespeichert werden Personenzahlen (Spalte „{MAPPABLE[fld]}“), die Anteile "
+            "berechnet das Dashboard daraus.",
+            1,
+            col,
+        )
+        for fld, col in cols.shares.items()
+        if fld not in cols.counts
+    ]
     if records.empty:
         if not any(p.severity == "error" for p in problems):
             problems.append(Problem("Die Datei enthält keine Stadtteile."))
@@ -669,7 +690,7 @@ def keep_stored_measures(table: PopulationTable, db_path: str | Path, municipali
                 )
             )
     over = []  # (position, field) of every stored count above the new population, in row order
-    for order, fld in enumerate(("foreigners", "migration_background")):
+    for order, fld in enumerate(("foreigners", "migration_background", "immigration_history")):
         above = (counts[fld] > counts["population"]).fillna(False).to_numpy(dtype=bool)
         over += [(pos, order, fld) for pos in np.flatnonzero(above).tolist()]
     for pos, _, fld in sorted(over):

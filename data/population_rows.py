@@ -247,9 +247,13 @@ def read_rows(
 
 def _check_counts(found: _Findings, active: np.ndarray, counts: dict[str, pd.Series], cols: Columns) -> None:
     """Foreigners and persons with a migration background within the population, foreigners within
-    the persons with a migration background."""
+    the persons with a migration background; persons with an Einwanderungsgeschichte within the
+    population (not compared with foreigners: a foreigner born here has none)."""
     empty = pd.Series(pd.NA, index=counts["population"].index, dtype="Int64")
-    pop, fo, mh = (counts.get(f, empty) for f in ("population", "foreigners", "migration_background"))
+    pop, fo, mh, eg = (
+        counts.get(f, empty)
+        for f in ("population", "foreigners", "migration_background", "immigration_history")
+    )
     checks = (
         (
             fo > pop,
@@ -271,6 +275,13 @@ def _check_counts(found: _Findings, active: np.ndarray, counts: dict[str, pd.Ser
                 "Ausländer:innen zählen immer mit."
             ),
         ),
+        (
+            eg > pop,
+            "immigration_history",
+            lambda p: (
+                f"Mehr Personen mit Einwanderungsgeschichte ({eg.iloc[p]}) als Einwohner:innen ({pop.iloc[p]})."
+            ),
+        ),
     )
     for step, (mask, fld, message) in enumerate(checks, start=21):
         hits = mask.fillna(False).to_numpy(dtype=bool) & active
@@ -288,7 +299,7 @@ def _check_shares(
         failed = active & (error != None)  # noqa: E711
         found.add(failed, 30 + i, lambda pos, e=error: e[pos], col)
         value = counts.get(fld)
-        if value is None:
+        if value is None:  # a share without its count: read and checked, never stored (see data.population)
             continue
         given = pd.Series(published, index=pop.index).astype("Float64")
         computed = value / pop.where(pop != 0) * 100

@@ -193,3 +193,8 @@ CREATE TABLE IF NOT EXISTS custom_values (
 );
 CREATE TABLE IF NOT EXISTS custom_indicators_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM custom_indicators LIMIT 0;
 CREATE TABLE IF NOT EXISTS custom_values_archive AS SELECT *, CAST(NULL AS BIGINT) AS replaced_by FROM custom_values LIMIT 0;
+-- Einwanderungsgeschichte (Statistisches Bundesamt since Mikrozensus 2023; IT.NRW): persons who immigrated
+-- since 1950, or both of whose parents did. A second definition beside migration_background, never mixed
+-- with it; NULL = not known. Older databases (and their archive) get the column on their next write.
+ALTER TABLE population ADD COLUMN IF NOT EXISTS immigration_history BIGINT;
+ALTER TABLE population_archive ADD COLUMN IF NOT EXISTS immigration_history BIGINT;

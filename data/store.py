@@ -127,7 +127,8 @@ class Store:
                    SELECT p.municipality, p.reference_date, d.parent_id AS district_id,
                           sum(p.population) AS population, sum(p.foreigners) AS foreigners,
                           sum(p.migration_background) AS migration_background, sum(p.minors) AS minors,
-                          sum(p.minors_migration_background) AS minors_migration_background
+                          sum(p.minors_migration_background) AS minors_migration_background,
+                          sum(p.immigration_history) AS immigration_history
                    FROM population p JOIN districts d USING (municipality, district_id)
                    WHERE p.municipality = $1 AND d.parent_id IS NOT NULL
                      AND ($3 IS NULL OR p.reference_date = $3)
@@ -136,15 +137,15 @@ class Store:
                    GROUP BY ALL
                ), counts AS (
                    SELECT reference_date, district_id, population, foreigners, migration_background,
-                          minors, minors_migration_background FROM own
+                          minors, minors_migration_background, immigration_history FROM own
                    UNION ALL
                    SELECT reference_date, district_id, population, foreigners, migration_background,
-                          minors, minors_migration_background FROM from_children c
+                          minors, minors_migration_background, immigration_history FROM from_children c
                    WHERE NOT EXISTS (SELECT 1 FROM own o WHERE o.district_id = c.district_id
                                      AND o.reference_date = c.reference_date)
                )
                SELECT c.reference_date, c.district_id, d.name AS district, c.population, c.foreigners,
-                      c.migration_background, c.minors, c.minors_migration_background
+                      c.migration_background, c.minors, c.minors_migration_background, c.immigration_history
                FROM counts c JOIN districts d ON d.municipality = $1 AND d.district_id = c.district_id
                ORDER BY c.reference_date, d.name""",
             [municipality, level, reference_date],
@@ -404,7 +405,14 @@ ARCHIVED = ("population", "population_detail", "allocations", "quotas", "occupan
 ARCHIVED += ("population_sources",)  # the source of a Stichtag from elsewhere (data/zensus.py)
 ARCHIVED += ("regions", "region_counts")  # issue 19: the levels above the municipalities
 ARCHIVED += ("custom_indicators", "custom_values")  # a city's own indicators (data/own_indicators.py)
-_COUNT_COLUMNS = ["population", "foreigners", "migration_background", "minors", "minors_migration_background"]
+_COUNT_COLUMNS = [
+    "population",
+    "foreigners",
+    "migration_background",
+    "minors",
+    "minors_migration_background",
+    "immigration_history",
+]
 
 
 def known_districts(db_path: str | Path, municipality: str) -> pd.DataFrame:
@@ -461,7 +469,8 @@ class Writer:
         replaced = self.con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchall()[0][0]
         if replaced:
             self.con.execute(
-                f"INSERT INTO {table}_archive SELECT *, ? FROM {table} WHERE {where}", [import_id, *params]
+                f"INSERT INTO {table}_archive BY NAME SELECT *, ? AS replaced_by FROM {table} WHERE {where}",
+                [import_id, *params],
             )
             self.con.execute(f"DELETE FROM {table} WHERE {where}", params)
         self.insert(table, frame, import_id)

@@ -49,6 +49,8 @@ SHARES_COLUMNS = [
     "migration_background",
     "migration_background_share_pct",
 ]
+#: added where the municipality has figures for its Einwanderungsgeschichte (a second definition)
+IMMIGRATION_HISTORY_COLUMNS = ["immigration_history", "immigration_history_share_pct"]
 ALLOCATIONS_COLUMNS = {
     "period": "period",
     "country": "country",
@@ -154,7 +156,8 @@ def shares_table(
     if public:
         levels = Levels.read(store, municipality, STADTTEIL, when)  # both levels, as on the pages
         table = public_view(table, threshold, levels=levels).masked
-    return table[SHARES_COLUMNS]
+    extra = IMMIGRATION_HISTORY_COLUMNS if counts["immigration_history"].notna().any() else []
+    return table[[*SHARES_COLUMNS, *extra]]
 
 
 def allocations_csv(store: Store, municipality: str, by: str) -> pd.DataFrame:

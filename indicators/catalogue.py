@@ -241,7 +241,73 @@ _ALL: tuple[Indicator, ...] = (
     DISSIMILARITY,
 )
 
-CATALOGUE: dict[str, Indicator] = {indicator.key: indicator for indicator in (*_ALL, *REFUGEE_INDICATORS)}
+# --- Einwanderungsgeschichte: a second definition of origin, beside Migrationshintergrund -----------------
+
+IMMIGRATION_HISTORY_SOURCE = (
+    "Definition des Statistischen Bundesamts (seit dem Mikrozensus 2023; so auch IT.NRW und das "
+    "Teilhabe- und Integrationsgesetz NRW 2022), Zahlen der Kommune oder von IT.NRW"
+)
+_EG_CAVEAT = (
+    "Eine Einwanderungsgeschichte hat, wer selbst seit 1950 nach Deutschland eingewandert ist oder wessen "
+    "beide Elternteile eingewandert sind. Der Migrationshintergrund ist anders abgegrenzt (die Person oder "
+    "mindestens ein Elternteil wurde ohne deutsche Staatsangehörigkeit geboren): Wer hier als Kind eines "
+    "eingewanderten und eines hier geborenen Elternteils zur Welt kam, hat einen Migrationshintergrund, "
+    "aber keine Einwanderungsgeschichte. Beide Zahlen sind nicht vergleichbar; das Dashboard zeigt sie "
+    "nie in einer Zeitreihe oder einem Vergleich zusammen."
+)
+#: the two definitions of origin, count column → name; never mixed in one series or comparison
+ORIGIN_DEFINITIONS: dict[str, str] = {
+    "migration_background": "Migrationshintergrund",
+    "immigration_history": "Einwanderungsgeschichte",
+}
+ORIGIN_DEFINITIONS_TEXT = (
+    "Die Herkunft wird in zwei Definitionen gezählt, die **nicht vergleichbar** sind. "
+    "**Migrationshintergrund** (Ableitung aus dem Melderegister, z. B. mit MigraPro): die Person oder "
+    "mindestens ein Elternteil wurde ohne deutsche Staatsangehörigkeit geboren. "
+    "**Einwanderungsgeschichte** (Statistisches Bundesamt seit dem Mikrozensus 2023, IT.NRW, Teilhabe- "
+    "und Integrationsgesetz NRW 2022): die Person ist selbst seit 1950 eingewandert, oder beide "
+    "Elternteile sind es. Jede Kommune zeigt, was sie geliefert hat; liefert sie beides, stehen beide "
+    "nebeneinander, aber nie in einer Zeitreihe, einer Veränderung oder einem Vergleich zusammen — eine "
+    "Reihe endet, wo ihre Definition fehlt, statt mit der anderen weiterzulaufen."
+)
+IMMIGRATION_HISTORY = _count(
+    "immigration_history",
+    "Personen mit Einwanderungsgeschichte",
+    "mit Einwanderungsgeschichte",
+    IMMIGRATION_HISTORY_SOURCE,
+    _EG_CAVEAT,
+)
+IMMIGRATION_HISTORY_SHARE = Indicator(
+    "immigration_history_share_pct",
+    "Anteil mit Einwanderungsgeschichte",
+    "Anteil EG",
+    PERCENT,
+    "Personen mit Einwanderungsgeschichte / Einwohner:innen × 100",
+    "Personen mit Einwanderungsgeschichte",
+    "Einwohner:innen",
+    IMMIGRATION_HISTORY_SOURCE,
+    f"{_EG_CAVEAT} {_SMALL_CAVEAT}",
+    decimals=1,
+    on_map=True,
+)
+_IMMIGRATION_HISTORY: tuple[Indicator, ...] = (
+    IMMIGRATION_HISTORY,
+    IMMIGRATION_HISTORY_SHARE,
+    _deviation("immigration_history_share_deviation_pp", IMMIGRATION_HISTORY_SHARE),
+    _quotient("immigration_history_share_lq", IMMIGRATION_HISTORY_SHARE),
+    _rank("immigration_history_share_rank", IMMIGRATION_HISTORY_SHARE),
+    _change(
+        "immigration_history_change",
+        "Veränderung Personen mit Einwanderungsgeschichte",
+        "Veränd. EG",
+        IMMIGRATION_HISTORY,
+    ),
+    _share_change("immigration_history_share_change_pp", IMMIGRATION_HISTORY_SHARE),
+)
+
+CATALOGUE: dict[str, Indicator] = {
+    indicator.key: indicator for indicator in (*_ALL, *_IMMIGRATION_HISTORY, *REFUGEE_INDICATORS)
+}
 
 
 def get(key: str) -> Indicator:
@@ -280,3 +346,10 @@ def for_municipality(own: Iterable[Indicator] = ()) -> dict[str, Indicator]:
     own = list(own)
     register(own)
     return {**{k: v for k, v in CATALOGUE.items() if k in BUILT_IN}, **{i.key: i for i in own}}
+
+
+def definition_of(key: str) -> str | None:
+    """The definition of origin an indicator is built on (a key of ORIGIN_DEFINITIONS: its count
+    column), None for indicators built on neither (population, foreigners, refugees …)."""
+    stem = key.removeprefix("minors_")
+    return next((count for count in ORIGIN_DEFINITIONS if stem.startswith(count)), None)

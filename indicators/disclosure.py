@@ -11,7 +11,8 @@ The rule, as statistical offices apply it (Geheimhaltung):
   printed one: with population and foreigners shown, Germans = population − foreigners is known, so a
   Stadtteil with 2 Germans needs protection too. `public_view` models population = foreigners +
   Germans, population = with + without migration background, MH = foreigners + Germans with MH,
-  population = minors + adults, minors = minors with + without MH, and the municipality total of every
+  population = minors + adults, minors = minors with + without MH, population = with + without
+  Einwanderungsgeschichte, and the municipality total of every
   column (also of the implicit ones) = the sum over its Stadtteile.
 - **Secondary suppression.** Every relation (a total and its parts) has either no hidden cell or at
   least two, and no hidden cell is determined by the system of all relations together (checked exactly:
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 import settings
-from indicators.shares import COMPARED_SHARES, SHARES
+from indicators.shares import COMPARED_SHARES, COUNT_COLUMNS, SHARES
 
 #: Shown instead of a hidden value.
 SUPPRESSED = "•"
@@ -320,14 +321,10 @@ IMPLICIT: dict[str, tuple[str, str]] = {
     "germans_with_migration_background": ("migration_background", "foreigners"),
     "adults": ("population", "minors"),
     "minors_without_migration_background": ("minors", "minors_migration_background"),
+    "without_immigration_history": ("population", "immigration_history"),
 }
-COUNTS: tuple[str, ...] = (
-    "population",
-    "foreigners",
-    "migration_background",
-    "minors",
-    "minors_migration_background",
-)
+#: the count columns protected in a Stadtteil table: every count the shares are built from
+COUNTS: tuple[str, ...] = COUNT_COLUMNS
 
 
 class Levels(NamedTuple):

@@ -29,6 +29,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "migration_background",
     "minors",
     "minors_migration_background",
+    "immigration_history",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "district_id",
@@ -43,11 +44,16 @@ SHARES: dict[str, tuple[str, str]] = {
     "foreigner_share_pct": ("foreigners", "population"),
     "migration_background_share_pct": ("migration_background", "population"),
     "minors_migration_background_share_pct": ("minors_migration_background", "minors"),
+    "immigration_history_share_pct": ("immigration_history", "population"),
 }
-#: shares compared with the municipality (deviation in pp and location quotient).
-COMPARED_SHARES: tuple[str, ...] = ("foreigner_share_pct", "migration_background_share_pct")
+#: shares compared with the municipality (deviation in pp and location quotient), where present.
+COMPARED_SHARES: tuple[str, ...] = (
+    "foreigner_share_pct",
+    "migration_background_share_pct",
+    "immigration_history_share_pct",
+)
 #: counts whose change in persons `changes()` reports.
-CHANGED_COUNTS: tuple[str, ...] = ("population", "foreigners", "migration_background")
+CHANGED_COUNTS: tuple[str, ...] = ("population", "foreigners", "migration_background", "immigration_history")
 
 
 def ratio(numerator: object, denominator: object, scale: float = 100.0) -> np.ndarray | float:
@@ -217,6 +223,8 @@ def _add_comparison(frame: pd.DataFrame, city: pd.DataFrame) -> pd.DataFrame:
     """Deviation (pp) and location quotient against the one-row municipality frame ``city``."""
     frame = frame.copy()
     for column in COMPARED_SHARES:
+        if column not in frame.columns:  # optional counts (Einwanderungsgeschichte) not in the input
+            continue
         stem = column.removesuffix("_pct")
         reference = float(city[column].iloc[0])
         frame[f"{stem}_deviation_pp"] = frame[column] - reference

@@ -6,6 +6,7 @@ from datetime import date
 import streamlit as st
 
 from charts.atlas_views import atlas_table, change_view, default_years, year_keys, years_view
+from charts.definitions import note_for, offered_keys
 from charts.figures import is_diverging
 from charts.formatting import fmt_date
 from charts.population_views import share_map
@@ -15,16 +16,19 @@ from charts.texts import DIVERGING_PALETTE, NO_DATA, PALETTES, SCHEMES
 from indicators.catalogue import get, map_indicators
 from pages.components.atlas import atlas_chart, full_table
 from pages.components.setup import page_setup, show_charts
-from pages.components.state import step_reference_date, take_reference_date
+from pages.components.state import keep_option, step_reference_date, take_reference_date
 
 MAP, YEARS, CHANGE = "Karte", "Jahre nebeneinander", "Veränderung"
 
 page = page_setup("Karte")
 f = page.filters
 
-keys = map_indicators(own_catalogue(page.source, f))
+keys = offered_keys(page.source, f, map_indicators(own_catalogue(page.source, f)))
+keep_option("map_indicator", keys)
 left, mid, right = page.controls.columns([3, 2, 2])
 key = left.selectbox("Kennzahl", keys, format_func=lambda k: get(k).label, key="map_indicator")
+if origin_note := note_for(page.source, f):
+    page.controls.caption(origin_note)
 scheme = mid.selectbox("Klassenbildung", list(SCHEMES), format_func=SCHEMES.get, key="map_scheme")
 st.session_state.setdefault("map_classes", 5)  # defaults here, so a value from the URL wins
 k = right.slider("Anzahl Klassen", 3, 7, key="map_classes")

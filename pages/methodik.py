@@ -9,7 +9,7 @@ from charts.region_views import METHOD as REGION_METHOD
 from charts.sentences import markdown_safe
 from charts.tables import csv_bytes, imports_table, sources_table
 from charts.zensus_views import METHOD, zensus_comparison
-from indicators.catalogue import OTHER_LABEL, for_municipality
+from indicators.catalogue import ORIGIN_DEFINITIONS_TEXT, OTHER_LABEL, for_municipality
 from indicators.disclosure import SUPPRESSED
 from indicators.own import is_own
 from pages.components.access import load
@@ -45,6 +45,8 @@ st.markdown(
     "Summe ihrer Stadtteile. Zeilen für Stadtbezirke werden als eigene Ebene gespeichert und nie ein "
     "zweites Mal mitgezählt."
 )
+st.subheader("Migrationshintergrund und Einwanderungsgeschichte")
+st.markdown(ORIGIN_DEFINITIONS_TEXT)
 st.subheader("Schutz kleiner Fallzahlen")
 st.markdown(
     f"""

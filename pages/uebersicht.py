@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from charts.definitions import SHARE_KEYS, note_for, offered_keys
 from charts.population_views import overview
 from charts.reads import own_catalogue
 from charts.sentences import bullet_list, markdown_safe
@@ -14,11 +15,13 @@ f = page.filters
 own = [i.key for i in own_catalogue(page.source, f) if i.on_map]  # the municipality's own indicators
 key = page.controls.radio(
     "Kennzahl für Karte und Rangfolge",
-    ["foreigner_share_pct", "migration_background_share_pct", *own],
+    [*offered_keys(page.source, f, SHARE_KEYS), *own],
     format_func=lambda k: get(k).label,
     horizontal=True,
     key="overview_indicator",
 )
+if origin_note := note_for(page.source, f):
+    page.controls.caption(origin_note)
 view = overview(page.source, f, key, compact=page.compact)
 if view is None:
     st.warning(NO_DATA)

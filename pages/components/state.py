@@ -156,6 +156,13 @@ def _valid(key: str, options: list, default):
         st.session_state[key] = default
 
 
+def keep_option(key: str, options: list) -> None:
+    """Forget a widget's value that is no longer an option (another municipality offers other
+    indicators, or a link names one this one lacks): the widget starts from its default."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
 def default_municipality(store: Store, municipalities: pd.DataFrame) -> str:
     """The first real municipality with population data; a demo city or one holding only refugee data
     only when nothing better exists (its population pages would be empty)."""
