@@ -86,7 +86,8 @@ def deviation_bars(
     shown = pd.to_numeric(frame.loc[~frame["hidden"].astype(bool), "deviation"], errors="coerce").abs()
     top = float(shown.max()) if shown.notna().any() else 1.0
     ticks = pp_ticks(top)
-    reach = max(ticks[-1], top * 1.5)  # room for the value text beside the longest bar
+    # room for the value text beside the longest bar: more where the type is large or the screen narrow
+    reach = max(ticks[-1], top * (1.8 if presentation or compact else 1.5))
     wrap = WRAP["presentation" if presentation else "compact" if compact else "screen"]
     merge(layout, {"showlegend": False, "bargap": 0.35})
     merge(layout["xaxis"], {
