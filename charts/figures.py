@@ -30,6 +30,8 @@ OTHER_COLOUR = "#eeeeee"  # districts outside the selection: the city around it,
 TEXT_COLOUR = "#1b1f23"
 ACCENT = "#1f5f8b"
 TEXT_CONTRAST = 4.5  # WCAG 2.1 AA, normal text
+PALE_FILL = 1.25  # a fill with less contrast than this against white gets a grey outline
+BORDER_GREY = "#8a8f94"
 #: The width a chart gets on screen, conservatively: a 1024 px window with the sidebar open (or the
 #: presentation mode) leaves the chart 700–900 px; title and source line are wrapped to fit 700.
 SCREEN_WIDTH = 700
@@ -500,6 +502,12 @@ def _feature(key: str, geometry: BaseGeometry) -> Shared:
     return Shared(type="Feature", id=key, properties={"district_id": key}, geometry=mapping(geometry))
 
 
+def border_colour(fill: str) -> str:
+    """White between districts, grey around a pale fill (the middle class of a diverging palette, the
+    districts outside a selection): white on near-white would leave them without an outline."""
+    return "white" if contrast_ratio(fill, "white") >= PALE_FILL else BORDER_GREY
+
+
 def _choropleth(
     part: gpd.GeoDataFrame, colour: str, label: str, features: dict[str, dict], hover_template: str
 ) -> dict:
@@ -514,7 +522,7 @@ def _choropleth(
         "showscale": False,
         "name": label,
         "showlegend": True,
-        "marker": {"line": {"color": "white", "width": 1}},
+        "marker": {"line": {"color": border_colour(colour), "width": 1}},
         "customdata": part["hover"].tolist(),
         "hovertemplate": hover_template,
     }

@@ -12,6 +12,7 @@ from datetime import date
 
 import pandas as pd
 
+from charts.composite_views import deviations
 from charts.definitions import SHARE_KEYS, definitions, note_for, offered
 from charts.formatting import fmt_date, fmt_int
 from charts.frames import (
@@ -388,9 +389,9 @@ class Profile:
 
 
 def profile(src: Source, f: Filters, district_id: str, *, compact: bool = False) -> Profile:
-    """Sentences and indicator table of one district, its time series, nationalities, age pyramid
-    and its rank among all districts of the level (on a phone, `compact`, the rank among its
-    neighbours; the table behind the chart holds them all). Built once per database version and
+    """Sentences and indicator table of one district, all its shares against the municipality's
+    (`charts.composite_views`), its time series, nationalities, age pyramid and its rank among all
+    districts of the level (on a phone, `compact`, the rank among its neighbours; the table behind the chart holds them all). Built once per database version and
     choice, for every session."""
     return shared(
         src, ("profile", repr(f), district_id, compact), lambda: _profile(src, f, district_id, compact)
@@ -407,7 +408,8 @@ def _profile(src: Source, f: Filters, district_id: str, compact: bool) -> Profil
     )
     known = text[text[["district_value", "city_value"]].notna().any(axis=1) | text["key"].isin(hidden)]
     sentences = profile_sentences(place, row.to_dict(), f.municipality, city.to_dict(), hidden)
-    charts = []
+    composite = deviations(src, f, district_id, compact=compact)  # every share at once, first
+    charts = [composite] if composite is not None else []
     shares_offered = offered(SHARE_KEYS, definitions(src, f))  # the definitions of origin it delivers
     for key in shares_offered:
         notes = (

@@ -464,3 +464,44 @@ def facility_map_summary(table: pd.DataFrame, hidden: pd.DataFrame) -> list[str]
         f"Die größte ist {table.loc[largest, name]} ({fmt_int(capacity[largest])} Plätze).",
     ]
     return sentences
+
+
+# --- the profile's composite chart ---------------------------------------------------------------
+
+
+def deviation_summary(table: pd.DataFrame, hidden: pd.DataFrame, place: str, municipality: str) -> list[str]:
+    """How many shares of the district lie above and below the municipality's, and the largest gap.
+    `table` as `charts.composite_views.deviations` builds it: Kennzahl, the district's share, the
+    municipality's share, the deviation (Pp.)."""
+    label, value, city, deviation = table.columns[:4]
+    gaps = shown(table, hidden, deviation).round(1)  # as the chart writes them
+    labels = table[label].astype(str)
+    secret = [labels[i] for i in table.index if hidden.loc[i, deviation]]
+    known = gaps.dropna()
+    sentences = []
+    if known.empty:
+        sentences.append(f"Für {place} ist keine Abweichung von {municipality} insgesamt ausgewiesen.")
+    else:
+        n, among = len(known), "ausgewiesenen " if secret else ""
+        counts = [(int((known > 0).sum()), "höher"), (int((known < 0).sum()), "niedriger"),
+                  (int((known == 0).sum()), "gleich")]  # fmt: skip
+        parts = [f"{count} {word}" for count, word in counts if count]
+        if n == 1:
+            parts = [f"der einzige {among.replace('en ', 'e ')}Anteil {parts[0].split()[1]}"]
+        elif len(parts) == 1:
+            every = "beide" if n == 2 else f"alle {n}"
+            parts = [f"{every} {among}Anteile {parts[0].split()[1]}"]
+        else:
+            parts[0] = f"von {n} {among}Anteilen {parts[0]}"
+        sentences.append(f"{place} im Vergleich mit {municipality} insgesamt: {_names(parts)}.")
+        top = known.abs().idxmax()
+        if known[top] != 0:
+            values = shown(table, hidden, value)
+            sentences.append(
+                f"Am größten ist der Abstand bei „{labels[top]}“: {_nb(fmt_pct(values[top]))} gegenüber "
+                f"{_nb(fmt_pct(table.loc[top, city]))} ({_nb(fmt_pp(known[top]))})."
+            )
+    if not secret:
+        return _ending(sentences, False)
+    quoted = _names([f"„{name}“" for name in secret])
+    return _ending(sentences, True, f"Nicht ausgewiesen wegen kleiner Fallzahlen ({SUPPRESSED}): {quoted}.")

@@ -101,7 +101,9 @@ beside = not page.compact and mode != YEARS  # wide screen: the table beside the
 map_col, table_col = st.columns([3, 2]) if beside else (st.container(), st.container())
 below = st.container()  # the chart's own table and downloads, at the page's width
 with map_col:
-    atlas_chart(page, view, key=f"karte-{mode}", below=below, names=names if mode == MAP else None)
+    choice = (mode, key, scheme, k, colours, labels, base, page.compact)
+    atlas_chart(page, view, key=f"karte-{mode}", below=below, names=names if mode == MAP else None,
+                beside=choice if beside else None)  # fmt: skip
 table = atlas_table(page.source, f, key, base)
 if table is not None:
     with table_col:

@@ -16,6 +16,7 @@ from charts.figures import (
     NO_DATA_COLOUR,
     class_breaks,
     class_labels,
+    contrast_ratio,
     district_map,
     hover_texts,
     palette,
@@ -85,7 +86,10 @@ def test_map_classes_colours_and_hover(demo, when, compact):
     colours = palette("Blues", len(breaks))
     labels = class_labels(breaks, float(values["value"].min()), indicator)
     choropleths = [t for t in fig.data if t.type == "choropleth"]
-    assert [t.marker.line.color for t in choropleths] == ["white"] * len(choropleths)
+    for trace in choropleths:  # white lines between districts; a pale fill gets an outline one can see
+        pale = contrast_ratio(trace.colorscale[0][1], "white") < 1.25
+        assert (trace.marker.line.color == "white") is not pale, trace.name
+        assert pale <= (contrast_ratio(trace.marker.line.color, "white") >= 3), trace.name
     assert sorted(loc for t in choropleths for loc in t.locations) == sorted(shapes["district_id"])
     for trace in choropleths:
         colour = trace.colorscale[0][1]

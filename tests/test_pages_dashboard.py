@@ -149,7 +149,8 @@ def test_profil_luenen_brambauer_from_the_sidebar(monkeypatch, luenen_db):
     assert profile.loc["Anteil mit Migrationshintergrund", "Brambauer"] == "41,9 %"
     assert profile.loc["Rang: Ausländeranteil", "Brambauer"] == "3 von 13"
     titles = [f["layout"]["title"]["text"] for f in figures(at)]
-    assert len(titles) == 4  # two time series (one point each) and two rankings, no detail charts
+    assert len(titles) == 5  # all shares at once, two time series (one point each), two rankings
+    assert titles[0].startswith("<b>Brambauer im Vergleich mit Lünen")
     assert all("Lünen" in t for t in titles)
 
 

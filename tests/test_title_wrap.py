@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from charts import atlas_views, population_views, refugee_views
+from charts import atlas_views, composite_views, population_views, refugee_views
 from charts.export import BEAMER, PRINT, render, render_as_shown
 from charts.figures import SCREEN_WIDTH, wrap_text
 from charts.view import ChartView, Filters, Source
@@ -29,7 +29,7 @@ SOURCE = (
     "Quelle: Synthetische Demodaten (Integrationsmonitor), keine realen Personen · Zeitraum "
     "31.12.2020 bis 31.12.2024 · Stand der Auswertung 02.12.2026"
 )
-MODULES = (population_views, refugee_views, atlas_views)
+MODULES = (population_views, refugee_views, atlas_views, composite_views)
 calls: Counter = Counter()
 patched: set[str] = set()
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from functools import partial
 from urllib.parse import urlencode
 
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from charts.atlas_views import AtlasTable
+from charts.figures import rewrap_for_width
+from charts.reads import shared
 from charts.sentences import markdown_safe
 from charts.view import ChartView
 from indicators.disclosure import SUPPRESSED
@@ -18,18 +21,32 @@ from pages.components.setup import PLOTLY_CONFIG, Page, chart_summary, chart_tab
 from pages.components.state import select_from_chart, select_from_table
 
 CHOSEN = "background-color: #dbe9f4; font-weight: 600"
+#: the map's column beside the full table, in a 1024 px window with the sidebar open (3/5 of ~570 px):
+#: its title and source line are wrapped for it, not for the page's full width
+BESIDE_WIDTH = 340
 
 
 def atlas_chart(
-    page: Page, view: ChartView, key: str, below: DeltaGenerator, names: dict[str, str] | None = None
+    page: Page,
+    view: ChartView,
+    key: str,
+    below: DeltaGenerator,
+    names: dict[str, str] | None = None,
+    beside: tuple | None = None,
 ) -> None:
     """The chart with its summary and notes; its table and downloads (as `show_charts` has them) go
     `below` — under the map and the full table, where the numbers have the page's width. With `names`
     (key → name of the districts) a click or tap on a district (a bar of the ranking) makes it the
-    selection of every page."""
+    selection of every page. `beside`: the chart stands in a column beside the full table — its title
+    and source line are wrapped for that width (`BESIDE_WIDTH`); the tuple names the choice the view
+    was built for (the narrow copy is built once per choice, like the view)."""
     chart_key = f"{key}-auswahl"
     select = {"on_select": partial(select_from_chart, chart_key, names), "selection_mode": ("points",)}
-    st.plotly_chart(view.figure, config=PLOTLY_CONFIG, theme=None, key=chart_key, **(select if names else {}))
+    figure = view.figure
+    if beside is not None:
+        figure = shared(page.source, ("beside", repr(page.filters), *beside, BESIDE_WIDTH),
+                        lambda: rewrap_for_width(go.Figure(view.figure), BESIDE_WIDTH))  # fmt: skip
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, theme=None, key=chart_key, **(select if names else {}))
     chart_summary(view.summary)  # right under the chart, as on every page
     if names:
         st.caption("Klick oder Tippen auf ein Gebiet wählt es aus; Doppelklick daneben hebt die Auswahl auf.")
