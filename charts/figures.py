@@ -419,8 +419,13 @@ def district_map(
         (gdf[chosen & hidden], f"{SUPPRESSED} gesperrt (kleine Fallzahl)"),
     ):
         if not part.empty:
-            names = ", ".join(part["district"].astype(str))
-            traces.append(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}", features, hover_template))
+            named = part["district"].astype(str).tolist()
+            # a long list would widen the legend until the map shrinks to a dot; the table names them all
+            names = ", ".join(named[:3]) + (f" und {len(named) - 3} weitere" if len(named) > 3 else "")
+            entry = f"{label}: {names}"
+            if len(named) > 1:
+                entry = "<br>".join(wrap_text(entry, 12, 220))
+            traces.append(_choropleth(part, NO_DATA_COLOUR, entry, features, hover_template))
     if not chosen.all():
         traces.append(_choropleth(gdf[~chosen], OTHER_COLOUR, "nicht ausgewählt", features, hover_template))
     if labels:

@@ -233,14 +233,19 @@ def log_undo(user: str, kind: str, municipality: str | None) -> None:
 
 
 def problems_table(err: DataImportError) -> pd.DataFrame:
-    """Every finding of a refused file as rows: Zeile, Spalte, Meldung."""
-    return pd.DataFrame(
+    """Every finding of a refused file as rows: Zeile, Spalte, Meldung — and Datei first where the
+    upload held several files (the Zensus grid)."""
+    table = pd.DataFrame(
         {
             "Zeile": [p.row if p.row is not None else "" for p in err.problems],
             "Spalte": [p.column or "" for p in err.problems],
             "Meldung": [p.message for p in err.problems],
         }
     )
+    files = [getattr(p, "file", "") for p in err.problems]
+    if any(files):
+        table.insert(0, "Datei", files)
+    return table
 
 
 def problem_kinds(err: DataImportError) -> pd.DataFrame:

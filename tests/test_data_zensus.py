@@ -20,6 +20,7 @@ import pytest
 from charts.view import Filters, Source, stichtag_sources
 from data.errors import DataImportError
 from data.store import Store, link_target
+from data.upload import problems_table
 from data.zensus import ZENSUS_DATE, ZENSUS_SOURCE, import_zensus
 from geo.grid import cell_id, parse_cell_ids
 from tests.zensus_grid import build_cells, cells_1km, write_files
@@ -345,6 +346,9 @@ def test_broken_files_are_refused_with_file_row_and_column(db, grid, tmp_path):
     assert f"Zeile {len(lines)}" in text and "steht schon weiter oben" in text
     assert f'Zeile {inside + 4}, Spalte "x_mp_100m": Der Mittelpunkt' in text
     assert link_target(db) == before and _zensus_counts(db).empty
+    table = problems_table(err.value)  # the upload page: which file each finding is about
+    assert table.columns.tolist() == ["Datei", "Zeile", "Spalte", "Meldung"]
+    assert set(table["Datei"]) == {broken.name}
 
 
 def test_refused_without_boundaries_or_without_persons(db, grid, tmp_path):
