@@ -414,8 +414,10 @@ def district_map(
         (gdf[chosen & hidden], f"{SUPPRESSED} gesperrt (kleine Fallzahl)"),
     ):
         if not part.empty:
-            names = ", ".join(part["district"].astype(str))
-            traces.append(_choropleth(part, NO_DATA_COLOUR, f"{label}: {names}", features, hover_template))
+            names = part["district"].astype(str).tolist()
+            # several names one under another: a long line would squeeze a map beside the full table
+            text = f"{label}: {names[0]}" if len(names) == 1 else f"{label}:<br>" + ",<br>".join(names)
+            traces.append(_choropleth(part, NO_DATA_COLOUR, text, features, hover_template))
     if not chosen.all():
         traces.append(_choropleth(gdf[~chosen], OTHER_COLOUR, "nicht ausgewählt", features, hover_template))
     if labels:

@@ -214,3 +214,12 @@ def test_the_daten_page_lists_the_own_indicator_with_its_hidden_cells(town, monk
     assert grid.loc["Mühlenweiler", "Kinder unter 6 Jahren"] == SUPPRESSED
     assert grid.loc[TOWN, "Kinder unter 6 Jahren"] == "172"  # the municipality: the sum, published
     assert not SECRETS.search(_text(at))
+
+
+def test_the_stadtteilprofil_lists_the_own_indicator_beside_the_municipality(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/profil.py", query={"stadtteile": "03"})
+    profile = at.table[0].value
+    assert profile.loc[LABEL, "Mühlenweiler"] == SUPPRESSED
+    assert profile.loc["Kinder unter 6 Jahren", "Mühlenweiler"] == SUPPRESSED
+    assert profile.loc[LABEL, TOWN] == "5,7\u00a0%"  # 172 of 3.010, published
+    assert not SECRETS.search(_text(at))
