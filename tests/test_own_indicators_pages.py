@@ -192,11 +192,17 @@ def test_zeitreihen_show_the_own_share_with_a_gap_where_it_is_hidden(town, monke
     assert "3,3" in _text(at)
 
 
-def test_the_karte_puts_the_years_of_the_own_share_side_by_side(town, monkeypatch):
-    query = {"karte": KEY, "ansicht": "Jahre nebeneinander"}
+@pytest.mark.parametrize("mode", ["Jahre nebeneinander", "Veränderung"])
+def test_the_karte_shows_the_years_and_the_change_of_the_own_share(town, monkeypatch, mode):
+    query = {"karte": KEY, "ansicht": mode, "basis": BEFORE.isoformat()}
     at = open_app(monkeypatch, town, "pages/karte.py", query=query)
-    assert at.segmented_control(key="map_mode").value == "Jahre nebeneinander"
-    assert not SECRETS.search(_text(at))
+    assert at.segmented_control(key="map_mode").value == mode
+    text = _text(at)
+    assert not SECRETS.search(text) and LABEL in text
+    grid = at.dataframe[0].value.set_index("Stadtteil")
+    change = f"Veränderung seit {BEFORE:%d.%m.%Y} (Pp.)"
+    assert grid.loc["Oberdorf", change] == round((71 / 1250 - 68 / 1240) * 100, 1)  # shown rounded
+    assert pd.isna(grid.loc["Mühlenweiler", change])  # from a hidden share: hidden
 
 
 def test_the_uebersicht_offers_the_own_share(town, monkeypatch):
