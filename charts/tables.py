@@ -40,6 +40,7 @@ IMPORT_KINDS = {
     "allocations": "Zuweisungen",
     "quota": "Aufnahmeverpflichtung",
     "occupancy": "Belegung der Unterkünfte",
+    "indicator": "Eigene Kennzahl",
     "demo": "Demodaten",
     "zensus": "Zensus 2022 (Gitterzellen)",
 }

@@ -84,7 +84,7 @@ class DescriptionError(DataImportError):
     def render(self, limit: int = 50) -> str:
         lines = super().render(limit).splitlines()
         lines[0] = (
-            f"Die Beschreibung der Kennzahl ({self.file_name}) ist nicht vollständig; es wurde nichts "
+            f"Die Beschreibung der Kennzahl ({self.file_name}) ist unvollständig oder fehlerhaft; es wurde nichts "
             "importiert oder geändert."
         )
         return "\n".join(lines)
@@ -150,6 +150,8 @@ def parse_meta(fields: dict, file_name: str = "META.toml") -> IndicatorMeta:
                 "einem Buchstaben beginnen und höchstens 40 Zeichen lang sein (z. B. „sgb2“).",
             )
         )
+    if key.endswith("_pct"):  # own_x_pct is the share of own_x
+        problems.append(Problem(f"Der Schlüssel „{values['key']}“ darf nicht auf „_pct“ enden."))
     denominator = values["denominator"]
     if denominator:
         by_label = {normalise_header(v): k for k, v in POPULATION_DENOMINATORS.items()}

@@ -105,6 +105,8 @@ def test_a_description_lists_every_problem_at_once():
     for expected in ("Unbekanntes Feld „lable“", "„label“ (Bezeichnung) fehlt", "„source“ (Quelle) fehlt",
                      "„numerator“ (Zähler) muss ein Text", "Der Schlüssel „SGB II!“ darf nur"):  # fmt: skip
         assert expected in message
+    with pytest.raises(DataImportError, match="darf nicht auf „_pct“ enden"):
+        parse_meta({"key": "x_pct", "label": "X", "numerator": "n", "source": "s"})  # the share of own_x
     assert parse_meta({"key": "x", "label": "X", "numerator": "n", "source": "s", "denominator": "Einwohner:innen"}) \
         .denominator == "population"  # fmt: skip
 
@@ -147,7 +149,9 @@ def test_the_command_line_imports_refuses_and_undoes(luenen, tmp_path):
     broken.write_text('key = "sgb2"\nlabel = "SGB-II-Quote"\n', encoding="utf-8")
     run = cli("import", "indicator", SGB2, "--meta", broken, "--municipality", "Lünen", db=luenen)
     assert run.code == 1
-    assert run.err.startswith("Die Beschreibung der Kennzahl (meta.toml) ist nicht vollständig; es wurde")
+    assert run.err.startswith(
+        "Die Beschreibung der Kennzahl (meta.toml) ist unvollständig oder fehlerhaft; es wurde"
+    )
     assert "Datei meta.toml: Das Feld „numerator“ (Zähler) fehlt oder ist leer." in run.err
     assert "Datei meta.toml: Das Feld „source“ (Quelle) fehlt oder ist leer." in run.err
     run = cli("undo", "indicator", db=luenen)

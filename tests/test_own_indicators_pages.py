@@ -192,11 +192,17 @@ def test_zeitreihen_show_the_own_share_with_a_gap_where_it_is_hidden(town, monke
     assert "3,3" in _text(at)
 
 
-def test_the_karte_puts_the_years_of_the_own_share_side_by_side(town, monkeypatch):
-    query = {"karte": KEY, "ansicht": "Jahre nebeneinander"}
+@pytest.mark.parametrize("mode", ["Jahre nebeneinander", "Veränderung"])
+def test_the_karte_shows_the_years_and_the_change_of_the_own_share(town, monkeypatch, mode):
+    query = {"karte": KEY, "ansicht": mode, "basis": BEFORE.isoformat()}
     at = open_app(monkeypatch, town, "pages/karte.py", query=query)
-    assert at.segmented_control(key="map_mode").value == "Jahre nebeneinander"
-    assert not SECRETS.search(_text(at))
+    assert at.segmented_control(key="map_mode").value == mode
+    text = _text(at)
+    assert not SECRETS.search(text) and LABEL in text
+    grid = at.dataframe[0].value.set_index("Stadtteil")
+    change = f"Veränderung seit {BEFORE:%d.%m.%Y} (Pp.)"
+    assert grid.loc["Oberdorf", change] == round((71 / 1250 - 68 / 1240) * 100, 1)  # shown rounded
+    assert pd.isna(grid.loc["Mühlenweiler", change])  # from a hidden share: hidden
 
 
 def test_the_uebersicht_offers_the_own_share(town, monkeypatch):
@@ -213,4 +219,13 @@ def test_the_daten_page_lists_the_own_indicator_with_its_hidden_cells(town, monk
     assert grid.loc["Mühlenweiler", f"{LABEL} (%)"] == SUPPRESSED
     assert grid.loc["Mühlenweiler", "Kinder unter 6 Jahren"] == SUPPRESSED
     assert grid.loc[TOWN, "Kinder unter 6 Jahren"] == "172"  # the municipality: the sum, published
+    assert not SECRETS.search(_text(at))
+
+
+def test_the_stadtteilprofil_lists_the_own_indicator_beside_the_municipality(town, monkeypatch):
+    at = open_app(monkeypatch, town, "pages/profil.py", query={"stadtteile": "03"})
+    profile = at.table[0].value
+    assert profile.loc[LABEL, "Mühlenweiler"] == SUPPRESSED
+    assert profile.loc["Kinder unter 6 Jahren", "Mühlenweiler"] == SUPPRESSED
+    assert profile.loc[LABEL, TOWN] == "5,7\u00a0%"  # 172 of 3.010, published
     assert not SECRETS.search(_text(at))
