@@ -301,3 +301,21 @@ def test_readers_never_see_the_small_count(eg_db, view):
     assert "liefert Zahlen zur Einwanderungsgeschichte" in " ".join(profile.notes)
     exact = indicator_table(*view(eg_db, D2023, public=False)).set_index("district")
     assert exact.loc["Kleinwiese", "immigration_history"] == 2  # editors see the value
+
+
+# --- the Sitzungsbericht --------------------------------------------------------------------------------
+
+
+def test_report_shows_both_definitions_and_explains_them(three_db):
+    from charts.report import build_report
+
+    store = Store(three_db)
+    try:
+        report = build_report(store, TOWN)
+    finally:
+        store.close()
+    titles = [c.title for c in report.charts]
+    assert f"Anteil mit Migrationshintergrund nach Stadtteil, {TOWN}" in titles
+    assert f"Anteil mit Einwanderungsgeschichte nach Stadtteil, {TOWN}" in titles
+    notes = dict(report.methodology)
+    assert "nicht vergleichbar" in notes["Anteil mit Einwanderungsgeschichte"]
