@@ -258,6 +258,8 @@ def test_uebersicht_and_karte_offer_einwanderungsgeschichte(monkeypatch, eg_db):
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "Einwanderungsgeschichte, nicht zum Migrationshintergrund" in captions
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Mit Einwanderungsgeschichte"] == "31,5 %" and "Mit Migrationshintergrund" not in metrics
     bullets = " ".join(m.value for m in at.markdown)
     assert "eine Einwanderungsgeschichte (31,5" in bullets  # 4.397 of 13.980, the published total
     at.switch_page("pages/karte.py").run()
