@@ -131,6 +131,19 @@ def test_header_spellings(tmp_path, db_path, header):
     assert _store_counts(db_path, D2023)["immigration_history"].sum() == 2085
 
 
+def test_long_table_with_the_measure_in_a_column(tmp_path, db_path):
+    path = tmp_path / "lang.csv"
+    path.write_text(
+        "jahr;raum_id;raum;zeile;zahl\n2023;101;Nordheide;Einwohner;4210\n"
+        "2023;101;Nordheide;mit Einwanderungsgeschichte;1180\n2023;102;Am Bach;Einwohner;2950\n"
+        "2023;102;Am Bach;mit Einwanderungsgeschichte;905\n",
+        encoding="utf-8",
+    )
+    import_population(path, db_path, TOWN)
+    counts = _store_counts(db_path, D2023).set_index("district_id")
+    assert counts["immigration_history"].to_dict() == {"101": 1180, "102": 905}
+
+
 def test_more_than_the_population_is_refused_with_row_and_column(tmp_path, db_path):
     import_population(EG_2023, db_path, TOWN)
     before = _store_counts(db_path)
