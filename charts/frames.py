@@ -171,7 +171,8 @@ def key_figures(
     city: dict, dissimilarity: float, dissimilarity_change: float | None, previous: date | None
 ) -> list[dict]:
     """Keyword arguments for four `st.metric` calls: residents, the two shares and the segregation index,
-    each with its German change against the previous Stichtag (none without one)."""
+    each with its German change against the previous Stichtag (none without one). The second share is
+    the Migrationshintergrund, or the Einwanderungsgeschichte where only that is known."""
     figures = [
         {
             "label": "Einwohner:innen",
@@ -183,7 +184,11 @@ def key_figures(
             ),
         }
     ]
-    for share, label in zip(KEY_SHARES, ("Ausländeranteil", "Mit Migrationshintergrund"), strict=True):
+    origin = ("migration_background_share_pct", "Mit Migrationshintergrund")
+    other = ("immigration_history_share_pct", "Mit Einwanderungsgeschichte")
+    if pd.isna(_float(city.get(origin[0]))) and pd.notna(_float(city.get(other[0]))):
+        origin = other  # a municipality that delivers Einwanderungsgeschichte only
+    for share, label in (("foreigner_share_pct", "Ausländeranteil"), origin):
         change = city.get(share.removesuffix("_pct") + "_change_pp")
         figures.append(
             {

@@ -7,7 +7,9 @@ number in another (Köln: `jahr,raum_id,raum,zeile,zahl`). Stadtbezirk rows betw
 become the upper level (see `data.population_levels`), never a second count. A total row (named like
 the municipality, `Gesamt`, `Insgesamt` …) is the published city figure: stored as such, and a
 difference from the sum of the Stadtteile up to TOTAL_TOLERANCE is a warning, not a refusal.
-`Anteil …` columns are checked against the counts (± 0.1 Pp.), not stored. Importing the same
+`Anteil …` columns are checked against the counts (± 0.1 Pp.), not stored (one without its count is a
+warning). Einwanderungsgeschichte (Statistisches Bundesamt) is a measure of its own beside
+Migrationshintergrund, never read into it: a file may have either, both or neither. Importing the same
 municipality and Stichtag again replaces that snapshot, except measures the new file lacks.
 With `level="Gemeinde"` the rows are municipalities by AGS (GENESIS, Zensus) stored under a Kreis.
 """

@@ -131,6 +131,19 @@ def test_header_spellings(tmp_path, db_path, header):
     assert _store_counts(db_path, D2023)["immigration_history"].sum() == 2085
 
 
+def test_long_table_with_the_measure_in_a_column(tmp_path, db_path):
+    path = tmp_path / "lang.csv"
+    path.write_text(
+        "jahr;raum_id;raum;zeile;zahl\n2023;101;Nordheide;Einwohner;4210\n"
+        "2023;101;Nordheide;mit Einwanderungsgeschichte;1180\n2023;102;Am Bach;Einwohner;2950\n"
+        "2023;102;Am Bach;mit Einwanderungsgeschichte;905\n",
+        encoding="utf-8",
+    )
+    import_population(path, db_path, TOWN)
+    counts = _store_counts(db_path, D2023).set_index("district_id")
+    assert counts["immigration_history"].to_dict() == {"101": 1180, "102": 905}
+
+
 def test_more_than_the_population_is_refused_with_row_and_column(tmp_path, db_path):
     import_population(EG_2023, db_path, TOWN)
     before = _store_counts(db_path)
@@ -258,6 +271,8 @@ def test_uebersicht_and_karte_offer_einwanderungsgeschichte(monkeypatch, eg_db):
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "Einwanderungsgeschichte, nicht zum Migrationshintergrund" in captions
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Mit Einwanderungsgeschichte"] == "31,5 %" and "Mit Migrationshintergrund" not in metrics
     bullets = " ".join(m.value for m in at.markdown)
     assert "eine Einwanderungsgeschichte (31,5" in bullets  # 4.397 of 13.980, the published total
     at.switch_page("pages/karte.py").run()
@@ -301,3 +316,21 @@ def test_readers_never_see_the_small_count(eg_db, view):
     assert "liefert Zahlen zur Einwanderungsgeschichte" in " ".join(profile.notes)
     exact = indicator_table(*view(eg_db, D2023, public=False)).set_index("district")
     assert exact.loc["Kleinwiese", "immigration_history"] == 2  # editors see the value
+
+
+# --- the Sitzungsbericht --------------------------------------------------------------------------------
+
+
+def test_report_shows_both_definitions_and_explains_them(three_db):
+    from charts.report import build_report
+
+    store = Store(three_db)
+    try:
+        report = build_report(store, TOWN)
+    finally:
+        store.close()
+    titles = [c.title for c in report.charts]
+    assert f"Anteil mit Migrationshintergrund nach Stadtteil, {TOWN}" in titles
+    assert f"Anteil mit Einwanderungsgeschichte nach Stadtteil, {TOWN}" in titles
+    notes = dict(report.methodology)
+    assert "nicht vergleichbar" in notes["Anteil mit Einwanderungsgeschichte"]
