@@ -56,7 +56,8 @@ def deviation_frame(
     hidden: set[str] | frozenset[str] = frozenset(),
     indicators: list[Indicator] | None = None,
 ) -> pd.DataFrame:
-    """One row per share: key, label, value (the district's), city, deviation (Pp.) and hidden.
+    """One row per share: key, label, short (label), value (the district's), city, deviation (Pp.)
+    and hidden.
 
     hidden: the keys the public view hides for this district; a share is hidden where it or its
     deviation is, and then neither value nor deviation is read. A share that no district and not the
@@ -74,9 +75,9 @@ def deviation_frame(
         if not (anywhere or secret):
             continue
         value = float("nan") if secret else _number(row[key])
-        records.append({"key": key, "label": indicator.label, "value": value, "city": city_value,
-                        "deviation": value - city_value, "hidden": secret})  # fmt: skip
-    return pd.DataFrame(records, columns=["key", "label", "value", "city", "deviation", "hidden"])
+        records.append({"key": key, "label": indicator.label, "short": indicator.short_label, "value": value,
+                        "city": city_value, "deviation": value - city_value, "hidden": secret})  # fmt: skip
+    return pd.DataFrame(records, columns=["key", "label", "short", "value", "city", "deviation", "hidden"])
 
 
 def _number(value: object) -> float:

@@ -347,3 +347,27 @@ def test_the_map_steps_through_the_stichtage_and_the_sidebar_follows(town, monke
     at.select_slider(key="map_step").set_value(DATES[0].isoformat()).run()
     assert at.selectbox(key="reference_date").value == DATES[0].isoformat()
     assert at.button(key="map_back").disabled
+
+
+def test_without_boundaries_the_ranking_is_what_a_click_selects(tmp_path, monkeypatch):
+    """A town without boundaries: the Karte draws a ranking; its bars are clickable like the map's
+    districts and name the districts the callback selects (hidden shares have no bar to click)."""
+    db = tmp_path / "ohne_grenzen.duckdb"
+    src = tmp_path / "bevoelkerung.csv"
+    rows = [f"{nr};{name};{people};{foreign[-1]};{2 * foreign[-1] + 5}" for nr, (name, people, foreign)
+            in DISTRICTS.items()]  # fmt: skip
+    src.write_text("Nr;Stadtteil;Einwohner;Ausländer;Migrationshintergrund\n" + "\n".join(rows) + "\n",
+                   encoding="utf-8")  # fmt: skip
+    import_population(src, db, TOWN, DATES[-1])
+    at = open_app(monkeypatch, db, "pages/karte.py")
+    (chart,) = at.get("plotly_chart")
+    assert list(chart.proto.selection_mode), "the ranking answers clicks"
+    (bar,) = json.loads(chart.proto.spec)["data"]
+    assert bar["type"] == "bar" and bar["orientation"] == "h"
+    names = {nr: name for nr, (name, *_) in DISTRICTS.items()}
+    assert HIDDEN not in bar["y"], "a hidden share draws no bar"
+    points = [{"curve_number": 0, "y": name, "x": 1.0} for name in bar["y"]]
+    assert len(bar["y"]) >= 2  # Mühlenweiler and the share that would give it away are not drawn
+    assert sorted(districts_from_points(points, names)) == sorted(
+        nr for nr, n in names.items() if n in bar["y"]
+    )

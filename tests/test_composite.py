@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from charts.composite_figures import HIGHER, LOWER, pp_ticks
+from charts.composite_figures import HIGHER, LOWER, PHONE_SOURCE, PHONE_TITLE, pp_ticks
 from charts.composite_views import KEY, deviation_frame, deviations, share_indicators
-from charts.figures import contrast_ratio
+from charts.figures import SOURCE_NAME, contrast_ratio
+from charts.labels import text_width
 from charts.population_views import profile
 from charts.reads import city_row, indicator_table
 from charts.view import Filters, Source
@@ -177,3 +178,16 @@ def test_luenen_brambauer_against_the_published_city(tmp_path):
     assert text.loc["Ausländeranteil"].tolist() == ["22,5 %", "15,1 %", "+7,4 Pp."]
     assert text.loc["Anteil mit Migrationshintergrund"].tolist() == ["41,9 %", "34,4 %", "+7,5 Pp."]
     assert pd.Index(text.index).is_unique
+
+
+def test_on_a_phone_short_names_and_lines_that_fit(source):  # noqa: F811
+    view = deviations(source, _filters(), "01", compact=True)
+    bars = view.figure.data[0]
+    assert list(bars.y) == ["Anteil MH", "Ausländeranteil"], "the catalogue's short labels"
+    assert view.table["Kennzahl"].tolist() == ["Ausländeranteil", "Anteil mit Migrationshintergrund"]
+    layout = view.figure.layout
+    title = layout.title.text.removeprefix("<b>").removesuffix("</b>").split("<br>")
+    assert len(title) >= 2 and all(text_width(line, 17, bold=True) <= PHONE_TITLE for line in title)
+    (note,) = [a for a in layout.annotations if a.name == SOURCE_NAME]
+    assert all(text_width(line, 11) <= PHONE_SOURCE for line in note.text.split("<br>"))
+    assert layout.xaxis.tickangle == 0 and len(layout.xaxis.tickvals) <= 3
