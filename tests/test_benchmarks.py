@@ -109,7 +109,10 @@ def test_pandas_path_computes_the_same_shares_as_the_app(tiny):
     names = dict(zip(app.index, app["district"], strict=True))
     plain = measure.pandas_shares(store.detail(gen.MUNICIPALITY), pd.Timestamp(when), names)
     plain = plain.set_index("district_id").sort_index()
-    for column in SHARES:
+    # person counts by migration status know no Einwanderungsgeschichte: the three register shares
+    compared = [column for column in SHARES if column in plain]
+    assert compared == [c for c in SHARES if not c.startswith("immigration_history")]
+    for column in compared:
         np.testing.assert_allclose(app[column].to_numpy(float), plain[column].to_numpy(float))
 
 

@@ -62,6 +62,11 @@ META = {
 }
 
 
+def _title(figure: dict) -> str:
+    """The chart's title as one line (a narrow column wraps it at word boundaries with <br>)."""
+    return figure["layout"]["title"]["text"].replace("<br>", " ")
+
+
 @pytest.fixture(scope="module")
 def town(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("eigene")
@@ -99,7 +104,7 @@ def test_the_karte_offers_the_own_indicator_and_hides_its_small_count_from_reade
     assert choice.value == KEY and LABEL in choice.options
     assert "Kinder unter 6 Jahren" not in choice.options  # the share is mapped, not the count
     (chart,) = figures(at)
-    assert chart["layout"]["title"]["text"].startswith(f"<b>{LABEL} nach Stadtteil, {TOWN}")
+    assert _title(chart).startswith(f"<b>{LABEL} nach Stadtteil, {TOWN}")
     text = _text(at)
     assert not SECRETS.search(text)
     assert "5,7 %" in text  # Oberdorf: 71 of 1.250
@@ -173,7 +178,7 @@ def test_an_editor_uploads_an_indicator_and_it_appears_on_the_karte(tmp_path, mo
     choice = at.selectbox(key="map_indicator")
     assert choice.options[-1] == "SGB-II-Quote"
     choice.set_value("own_sgb2_pct").run()
-    assert figures(at)[0]["layout"]["title"]["text"].startswith("<b>SGB-II-Quote nach Stadtteil, Lünen")
+    assert _title(figures(at)[0]).startswith("<b>SGB-II-Quote nach Stadtteil, Lünen")
 
 
 def test_zeitreihen_show_the_own_share_with_a_gap_where_it_is_hidden(town, monkeypatch):
@@ -182,7 +187,7 @@ def test_zeitreihen_show_the_own_share_with_a_gap_where_it_is_hidden(town, monke
     assert LABEL in choice.options
     choice.set_value(KEY).run()
     (chart,) = figures(at)
-    assert chart["layout"]["title"]["text"].startswith(f"<b>{LABEL}, ausgewählte Stadtteile")
+    assert _title(chart).startswith(f"<b>{LABEL}, ausgewählte Stadtteile")
     text = _text(at)
     assert not SECRETS.search(text) and "8,6" in text  # Mühlenweiler 2023: 5 of 58, shown
     (line,) = [t for t in chart["data"] if t["name"] == "Mühlenweiler"]

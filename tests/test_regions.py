@@ -271,7 +271,8 @@ def test_page_without_regions_says_how_to_load_them(db_path, monkeypatch):
 
 def test_profile_has_the_kreis_and_nrw_as_reference_lines(demo_db, monkeypatch):
     at = open_app(monkeypatch, demo_db, "pages/profil.py")
-    series = figures(at)[0]
+    # the first chart with the city as a line (the composite chart of deviations comes before it)
+    series = next(f for f in figures(at) if any(t.get("name") == "Musterstadt" for t in f["data"]))
     names = [t["name"] for t in series["data"]]
     assert names[-2:] == ["Kreis Musterland", "NRW (Demo)"] and "Musterstadt" in names
     dashes = {t["name"]: t["line"]["dash"] for t in series["data"]}
