@@ -466,7 +466,8 @@ def _count_mask(
         rows = rows.iloc[order].reset_index(drop=True)
     rows = rows.apply(pd.to_numeric).astype("Float64")
     rows = rows.to_numpy(dtype="float64", na_value=np.nan)
-    parents = {c: p for c, p in (levels.parents if levels else {}).items() if c in ids and p in ids}
+    known = set(ids)
+    parents = {c: p for c, p in (levels.parents if levels else {}).items() if c in known and p in known}
     top = [i for i, d in enumerate(ids) if d not in parents]
     total_rows = table.index[~districts]
     if len(total_rows):
@@ -474,6 +475,8 @@ def _count_mask(
         total = np.array([np.nan if pd.isna(v) else v for v in total], dtype=float)
     else:
         total = rows[top].sum(axis=0) if len(rows) else np.full(len(counts), np.nan)
+    if not _any_sensitive(rows, total, counts, threshold):
+        return pd.DataFrame(False, index=table.index, columns=counts)  # as below, without the cell system
     n = len(rows)
     values: dict[Hashable, float] = {}
     published: list[Hashable] = []
@@ -515,6 +518,23 @@ def _count_mask(
         elif i in label_of:
             mask.loc[label_of[i], column] = True
     return mask
+
+
+def _any_sensitive(rows: np.ndarray, total: np.ndarray, counts: list[str], threshold: int) -> bool:
+    """Whether any cell `_count_mask` models is sensitive: a count of a district or of the total, or
+    an implicit difference (modelled only where the data obey it: no negative difference). The same
+    test as on its cell system, on the arrays (the system takes ~0.1 s to write down at Berlin size)."""
+    if not counts:
+        return False
+    table = np.vstack([rows.reshape(-1, len(counts)), total.reshape(1, -1)])
+    columns = [table]
+    for whole, part in IMPLICIT.values():
+        if whole in counts and part in counts:
+            diff = table[:, counts.index(whole)] - table[:, counts.index(part)]
+            if not (diff[~np.isnan(diff)] < 0).any():
+                columns.append(diff.reshape(-1, 1))
+    with np.errstate(invalid="ignore"):
+        return any(((c >= 1) & (c < threshold)).any() for c in columns)
 
 
 # --- other tables ----------------------------------------------------------------------------------
