@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -56,7 +57,8 @@ def full_table(page: Page, table: AtlasTable, key: str) -> None:
     links = ["profil?" + urlencode(_profile_params(i)) for i in ids]
     chosen = [i in f.districts for i in ids]
     styler = data.assign(Profil=links).style.format({c: partial(table.cell_text, c) for c in data.columns})
-    styler = styler.apply(lambda row: [CHOSEN if chosen[row.name] else ""] * len(row), axis=1)
+    if any(chosen):  # no style at all where nothing is chosen (styling 550 rows one by one is slow)
+        styler = styler.apply(partial(_chosen_rows, chosen), axis=None)
     order = [data.columns[0], table.value, "Rang", table.change]
     data_grid(  # with a skip link: the keyboard need not step through every row
         styler, key=f"{key}-tabelle", hide_index=True, height=min(38 + 35 * len(data), 560), placeholder=SUPPRESSED,
@@ -77,6 +79,12 @@ def full_table(page: Page, table: AtlasTable, key: str) -> None:
         st.page_link(
             "pages/profil.py", label=f"Stadtteilprofil: {names[district_id]}", icon=":material/person_pin:"
         )
+
+
+def _chosen_rows(chosen: list[bool], frame: pd.DataFrame) -> pd.DataFrame:
+    """The highlight of the chosen rows, for the whole table at once."""
+    css = [[CHOSEN if hit else ""] * len(frame.columns) for hit in chosen]
+    return pd.DataFrame(css, index=frame.index, columns=frame.columns)
 
 
 def _profile_params(district_id: str) -> dict[str, str]:
