@@ -129,6 +129,8 @@ def _column_text(header: object, values: pd.Series) -> list[str]:
 
 
 def _cell_text(header: object, value: object) -> str:
+    if type(value) in _NUMBERS and value == value:  # a number (not NaN): the same text every rerun
+        return _known_number_text(str(header), value)
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     if isinstance(value, str):
@@ -138,6 +140,16 @@ def _cell_text(header: object, value: object) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nein"
     return _number_text(str(header))(float(value))
+
+
+_NUMBERS = (float, int, np.float64, np.int64)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _known_number_text(header: str, value: float | int) -> str:
+    """A grid formats every cell on every rerun (`AtlasTable.cell_text` in a Styler): the text of a
+    number under a header is kept (equal values of one type have one text; 0.0 and −0.0 too)."""
+    return _number_text(header)(float(value))
 
 
 @functools.lru_cache(maxsize=1024)
