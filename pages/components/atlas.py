@@ -4,7 +4,7 @@ table beside it — sortable, searchable, the chosen Stadtteile highlighted, hid
 from __future__ import annotations
 
 from functools import partial
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pandas as pd
 import streamlit as st
@@ -54,7 +54,8 @@ def full_table(page: Page, table: AtlasTable, key: str) -> None:
     query = st.text_input(f"{f.level} suchen", key=f"{key}-suche", placeholder="Name oder Schlüssel")
     data, hidden, ids = table.districts(query)
     unknown = bool((data.isna() & ~hidden).to_numpy().any())
-    links = ["profil?" + urlencode(_profile_params(i)) for i in ids]
+    kept = urlencode({**_kept_params(), "stadtteile": ""})  # as urlencode writes each row's link
+    links = [f"profil?{kept}{quote_plus(i)}" for i in ids]
     chosen = [i in f.districts for i in ids]
     styler = data.assign(Profil=links).style.format({c: partial(table.cell_text, c) for c in data.columns})
     if any(chosen):  # no style at all where nothing is chosen (styling 550 rows one by one is slow)
@@ -87,6 +88,6 @@ def _chosen_rows(chosen: list[bool], frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(css, index=frame.index, columns=frame.columns)
 
 
-def _profile_params(district_id: str) -> dict[str, str]:
-    params = {k: v for k, v in st.query_params.to_dict().items() if k in ("gemeinde", "stichtag", "ebene")}
-    return {**params, "stadtteile": district_id}
+def _kept_params() -> dict[str, str]:
+    """The parameters of this page's link that a Stadtteilprofil link keeps."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k in ("gemeinde", "stichtag", "ebene")}
