@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import shapely
 from plotly.io._json import clean_to_json_compatible
 
+from charts.figures import Shared
 from charts.protect import DetailProtection, hidden_cells, mark_suppressed, public_series
 from charts.protect import detail_protection as protect_detail
 from charts.view import Filters, Source
@@ -126,7 +127,13 @@ def other_levels(src: Source, f: Filters, when: date | None = None) -> Levels | 
 
 
 def city_row(src: Source, f: Filters) -> pd.Series | None:
-    """The municipality as a whole at the chosen Stichtag, with its change against the previous one."""
+    """The municipality as a whole at the chosen Stichtag, with its change against the previous one
+    (once per database version and choice: a map, its table and the profile all ask for it)."""
+    key = ("city_row", f.municipality, f.level, f.reference_date, f.previous_date)
+    return src.memo(key, lambda: _city_row(src, f))
+
+
+def _city_row(src: Source, f: Filters) -> pd.Series | None:
     dates = [d for d in (f.previous_date, f.reference_date) if d is not None]
     frames = [population(src, f, d) for d in dates]
     if not frames or all(frame.empty for frame in frames):
@@ -279,12 +286,19 @@ class FrozenFigure(go.Figure):
     def to_dict(self) -> dict:
         cached = self.__dict__.get("_frozen_dict")
         if cached is None:  # cleaned once as plotly.io.to_json would: then orjson writes it directly
-            cached = clean_to_json_compatible(
-                super().to_dict(),
-                numpy_allowed=True,
-                datetime_allowed=True,
-                modules={"sage_all": None, "np": np, "pd": pd, "image": None},
-            )
+            raw = super().to_dict()
+            # a map's GeoJSON features are shared between maps (`charts.figures.Shared`): each is
+            # cleaned once, not with every map of every Stichtag (their coordinates are most of it)
+            features = {}
+            for n, trace in enumerate(raw.get("data", [])):
+                geojson = trace.get("geojson")
+                found = geojson.get("features") if isinstance(geojson, dict) else None
+                if isinstance(found, list) and found and all(isinstance(x, Shared) for x in found):
+                    features[n] = found
+                    trace["geojson"] = {**geojson, "features": []}
+            cached = _clean(raw)
+            for n, found in features.items():
+                cached["data"][n]["geojson"]["features"] = [_clean_feature(x) for x in found]
             self.__dict__["_frozen_dict"] = cached
         return cached
 
@@ -292,6 +306,24 @@ class FrozenFigure(go.Figure):
         raise TypeError("a shared figure is read-only: change a copy, go.Figure(figure)")
 
     update = update_layout = update_traces = add_trace = add_annotation = _raise_frozen
+
+
+def _clean(value):
+    """What plotly.io.to_json does to a figure's dict before orjson writes it."""
+    return clean_to_json_compatible(
+        value,
+        numpy_allowed=True,
+        datetime_allowed=True,
+        modules={"sage_all": None, "np": np, "pd": pd, "image": None},
+    )
+
+
+def _clean_feature(feature: Shared) -> dict:
+    """A shared GeoJSON feature cleaned once (kept on it: it is never changed once built)."""
+    cleaned = feature.__dict__.get("_clean")
+    if cleaned is None:
+        cleaned = feature.__dict__["_clean"] = _clean(dict(feature))
+    return cleaned
 
 
 def freeze(value):

@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -117,30 +120,69 @@ class ChartView:
 
     def text_table(self) -> pd.DataFrame:
         """The table as German text for reading (slides, PDF, the accessible table): `15,1 %`,
-        `87.815`, `31.12.2020`; hidden cells `•`, unknown ones `–`."""
-        out = pd.DataFrame(index=self.table.index)
-        for column in self.table.columns:
-            out[column] = [_cell_text(column, value) for value in self.table[column]]
-            out[column] = out[column].mask(self.hidden[column].to_numpy(), SUPPRESSED)
-        return out.reset_index(drop=True)
+        `87.815`, `31.12.2020`; hidden cells `•`, unknown ones `–`.
+
+        Worked out once per view (a shared view is shown to every session on every rerun); each
+        caller gets its own frame (copy-on-write: changing it leaves the view's alone)."""
+        cached = self.__dict__.get("_text_table")
+        if cached is None or cached[0] is not self.table or cached[1] is not self.hidden:
+            out = pd.DataFrame(index=self.table.index)
+            for column in self.table.columns:
+                texts = _column_text(column, self.table[column])
+                hidden = self.hidden[column].to_numpy()
+                out[column] = [SUPPRESSED if h else t for t, h in zip(texts, hidden, strict=True)]
+            cached = (self.table, self.hidden, out.reset_index(drop=True))
+            self.__dict__["_text_table"] = cached
+        return cached[2].copy(deep=False)
+
+
+def _column_text(header: object, values: pd.Series) -> list[str]:
+    """`_cell_text` for every value of one column: the header's format decided once."""
+    if pd.api.types.is_float_dtype(values.dtype):  # floats only: no objects to tell apart
+        cell = _number_text(str(header))
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan).tolist()
+        return ["–" if math.isnan(v) else cell(v) for v in numbers]
+    return [_cell_text(header, value) for value in values]
 
 
 def _cell_text(header: object, value: object) -> str:
+    if type(value) in _NUMBERS and value == value:  # a number (not NaN): the same text every rerun
+        return _known_number_text(str(header), value)
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     if isinstance(value, str):
         return value
     if isinstance(value, pd.Timestamp | date):
         return fmt_date(value)
-    header = str(header)
     if isinstance(value, bool):
         return "ja" if value else "nein"
-    number = float(value)
+    return _number_text(str(header))(float(value))
+
+
+_NUMBERS = (float, int, np.float64, np.int64)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _known_number_text(header: str, value: float | int) -> str:
+    """A grid formats every cell on every rerun (`AtlasTable.cell_text` in a Styler): the text of a
+    number under a header is kept (equal values of one type have one text; 0.0 and −0.0 too)."""
+    return _number_text(header)(float(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _number_text(header: str) -> Callable[[float], str]:
+    """How a number under this header is written: %, Pp., a count, an index or a quotient."""
     signed = header.startswith("Veränderung")
     if header.endswith("(%)"):
-        return f"{fmt_number(number, 1, signed=signed)} %"
+        return lambda number: f"{fmt_number(number, 1, signed=signed)} %"
     if header.endswith("(Pp.)"):
-        return f"{fmt_number(number, 1, signed=True)} Pp."
-    if number.is_integer() and "Index" not in header and "Quotient" not in header:
-        return fmt_int(number, signed=signed)
-    return fmt_number(number, 2 if "Quotient" in header else 1, signed=signed)
+        return lambda number: f"{fmt_number(number, 1, signed=True)} Pp."
+    decimals = 2 if "Quotient" in header else 1
+    whole = "Index" not in header and "Quotient" not in header
+
+    def text(number: float) -> str:
+        if whole and number.is_integer():  # an integral float is written as the count it is
+            return fmt_int(int(number), signed=signed)
+        return fmt_number(number, decimals, signed=signed)
+
+    return text

@@ -110,6 +110,7 @@ def protect(
         for c in cells:
             by_cell.setdefault(c, []).append(j)
 
+    lookup = _relation_index(rel_cells, by_cell)
     lost = np.zeros(len(keys), bool)  # fixed by locked cells alone: nothing here can protect them
     # a part of a locked total never gets a range wider than that total (2 persons, 1 of them a child)
     ceiling = np.full(len(keys), np.inf)
@@ -169,7 +170,7 @@ def protect(
             continue
         if not protected().any():  # nothing sensitive: nothing to check (the common case)
             return {keys[i] for i in np.flatnonzero(hidden)}
-        determined = _determined(rel_cells, unknown, protected())
+        determined = _determined(rel_cells, unknown, protected(), lookup)
         exposed = [c for c in np.flatnonzero(protected() & determined)]
         if not exposed:
             targets = np.flatnonzero(protected() & sensitive)
@@ -190,8 +191,33 @@ def protect(
                 touched |= set(by_cell.get(c, []))
 
 
+class _RelationIndex(NamedTuple):
+    """The relations' cells looked up once per `protect` (its loop asks `_determined` many times):
+    the relations of each cell, and every cell of every relation (`flat`) with its relation (`owner`)."""
+
+    relations_of_cell: dict[int, list[int]]
+    flat: np.ndarray
+    owner: np.ndarray
+
+
+def _relation_index(
+    rel_cells: list[list[int]], relations_of_cell: dict[int, list[int]] | None = None
+) -> _RelationIndex:
+    if relations_of_cell is None:
+        relations_of_cell = {}
+        for j, cells in enumerate(rel_cells):
+            for c in cells:
+                relations_of_cell.setdefault(c, []).append(j)
+    flat = np.fromiter((c for cells in rel_cells for c in cells), dtype=np.intp)
+    owner = np.repeat(np.arange(len(rel_cells), dtype=np.intp), [len(cells) for cells in rel_cells])
+    return _RelationIndex(relations_of_cell, flat, owner)
+
+
 def _determined(
-    rel_cells: list[list[int]], unknown: np.ndarray, targets: np.ndarray | None = None
+    rel_cells: list[list[int]],
+    unknown: np.ndarray,
+    targets: np.ndarray | None = None,
+    index: _RelationIndex | None = None,
 ) -> np.ndarray:
     """Unknown cells whose value the relations fix exactly.
 
@@ -202,11 +228,12 @@ def _determined(
     """
     out = np.zeros(len(unknown), bool)
     remaining = unknown.copy()
-    open_count = [int(remaining[cells].sum()) for cells in rel_cells]
-    relations_of_cell: dict[int, list[int]] = {}
-    for j, cells in enumerate(rel_cells):
-        for c in cells:
-            relations_of_cell.setdefault(c, []).append(j)
+    index = index or _relation_index(rel_cells)
+    relations_of_cell = index.relations_of_cell
+    # the unknown cells of each relation (a cell listed twice counts twice)
+    open_count = (
+        np.bincount(index.owner, weights=remaining[index.flat], minlength=len(rel_cells)).astype(int).tolist()
+    )
     queue = [j for j, n in enumerate(open_count) if n == 1]
     while queue:
         j = queue.pop()
@@ -232,8 +259,10 @@ def _determined(
         return c
 
     # the unknown cells of each relation with their sign: total = Σ parts, i.e. −total + Σ parts = 0
+    still = remaining.tolist()
     open_cells = [
-        [(c, -1.0 if k == 0 else 1.0) for k, c in enumerate(cells) if remaining[c]] for cells in rel_cells
+        [(c, -1.0 if k == 0 else 1.0) for k, c in enumerate(cells) if still[c]] if open_count[j] else []
+        for j, cells in enumerate(rel_cells)
     ]
     for cells in open_cells:
         for c, _ in cells[1:]:
@@ -463,7 +492,8 @@ def _count_mask(
         rows = rows.iloc[order].reset_index(drop=True)
     rows = rows.apply(pd.to_numeric).astype("Float64")
     rows = rows.to_numpy(dtype="float64", na_value=np.nan)
-    parents = {c: p for c, p in (levels.parents if levels else {}).items() if c in ids and p in ids}
+    known = set(ids)
+    parents = {c: p for c, p in (levels.parents if levels else {}).items() if c in known and p in known}
     top = [i for i, d in enumerate(ids) if d not in parents]
     total_rows = table.index[~districts]
     if len(total_rows):
@@ -471,6 +501,8 @@ def _count_mask(
         total = np.array([np.nan if pd.isna(v) else v for v in total], dtype=float)
     else:
         total = rows[top].sum(axis=0) if len(rows) else np.full(len(counts), np.nan)
+    if not _any_sensitive(rows, total, counts, threshold):
+        return pd.DataFrame(False, index=table.index, columns=counts)  # as below, without the cell system
     n = len(rows)
     values: dict[Hashable, float] = {}
     published: list[Hashable] = []
@@ -512,6 +544,23 @@ def _count_mask(
         elif i in label_of:
             mask.loc[label_of[i], column] = True
     return mask
+
+
+def _any_sensitive(rows: np.ndarray, total: np.ndarray, counts: list[str], threshold: int) -> bool:
+    """Whether any cell `_count_mask` models is sensitive: a count of a district or of the total, or
+    an implicit difference (modelled only where the data obey it: no negative difference). The same
+    test as on its cell system, on the arrays (the system takes ~0.1 s to write down at Berlin size)."""
+    if not counts:
+        return False
+    table = np.vstack([rows.reshape(-1, len(counts)), total.reshape(1, -1)])
+    columns = [table]
+    for whole, part in IMPLICIT.values():
+        if whole in counts and part in counts:
+            diff = table[:, counts.index(whole)] - table[:, counts.index(part)]
+            if not (diff[~np.isnan(diff)] < 0).any():
+                columns.append(diff.reshape(-1, 1))
+    with np.errstate(invalid="ignore"):
+        return any(((c >= 1) & (c < threshold)).any() for c in columns)
 
 
 # --- other tables ----------------------------------------------------------------------------------

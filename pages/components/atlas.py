@@ -4,8 +4,9 @@ table beside it — sortable, searchable, the chosen Stadtteile highlighted, hid
 from __future__ import annotations
 
 from functools import partial
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -70,10 +71,12 @@ def full_table(page: Page, table: AtlasTable, key: str) -> None:
     query = st.text_input(f"{f.level} suchen", key=f"{key}-suche", placeholder="Name oder Schlüssel")
     data, hidden, ids = table.districts(query)
     unknown = bool((data.isna() & ~hidden).to_numpy().any())
-    links = ["profil?" + urlencode(_profile_params(i)) for i in ids]
+    kept = urlencode({**_kept_params(), "stadtteile": ""})  # as urlencode writes each row's link
+    links = [f"profil?{kept}{quote_plus(i)}" for i in ids]
     chosen = [i in f.districts for i in ids]
     styler = data.assign(Profil=links).style.format({c: partial(table.cell_text, c) for c in data.columns})
-    styler = styler.apply(lambda row: [CHOSEN if chosen[row.name] else ""] * len(row), axis=1)
+    if any(chosen):  # no style at all where nothing is chosen (styling 550 rows one by one is slow)
+        styler = styler.apply(partial(_chosen_rows, chosen), axis=None)
     order = [data.columns[0], table.value, "Rang", table.change]
     data_grid(  # with a skip link: the keyboard need not step through every row
         styler, key=f"{key}-tabelle", hide_index=True, height=min(38 + 35 * len(data), 560), placeholder=SUPPRESSED,
@@ -96,6 +99,12 @@ def full_table(page: Page, table: AtlasTable, key: str) -> None:
         )
 
 
-def _profile_params(district_id: str) -> dict[str, str]:
-    params = {k: v for k, v in st.query_params.to_dict().items() if k in ("gemeinde", "stichtag", "ebene")}
-    return {**params, "stadtteile": district_id}
+def _chosen_rows(chosen: list[bool], frame: pd.DataFrame) -> pd.DataFrame:
+    """The highlight of the chosen rows, for the whole table at once."""
+    css = [[CHOSEN if hit else ""] * len(frame.columns) for hit in chosen]
+    return pd.DataFrame(css, index=frame.index, columns=frame.columns)
+
+
+def _kept_params() -> dict[str, str]:
+    """The parameters of this page's link that a Stadtteilprofil link keeps."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k in ("gemeinde", "stichtag", "ebene")}
