@@ -15,6 +15,7 @@ from dataclasses import replace
 import pandas as pd
 
 import settings
+from charts.figures import TEXT_COLOUR, rewrap_for_width
 from charts.population_figures import ranking_highlight
 from charts.protect import hidden_cells, notes_for
 from charts.reads import indicator_table, own_catalogue
@@ -27,6 +28,7 @@ from indicators.disclosure import SUPPRESSED
 from indicators.indicator import INDEX, Indicator
 
 KEY = "profil-gesamtindex"
+PHONE_WIDTH = 360
 KINDS = {
     "status": ("Statusindex", "Status-Index", "die Anteile am Stichtag"),
     "dynamics": ("Dynamikindex", "Dynamik-Index", "ihre Veränderung in Pp. gegenüber dem vorigen Stichtag"),
@@ -67,7 +69,9 @@ def _number(value: float) -> str:
 def index_note(src: Source, f: Filters) -> str | None:
     """The composite chart's sentence on the index where one is configured (None: keep "Kein
     Gesamtindex")."""
-    weights, _ = configured(src, f)
+    weights, problems = configured(src, f)
+    if problems:
+        return f"Kein Gesamtindex: Die für {f.municipality} eingestellten Gewichte sind fehlerhaft (siehe unten)."
     if weights is None:
         return None
     return (
@@ -145,6 +149,12 @@ def _view(
     source = source_line(f.source, f.date_text)
     figure = ranking_highlight(values, indicator, place, title=title, source=source,
                                presentation=f.presentation, compact=compact)  # fmt: skip
+    top = float(shown.abs().max()) if shown.notna().any() else 1.0
+    reach = max(top, 0.5) * (1.6 if compact or f.presentation else 1.35)  # room for the value beside a bar
+    figure.update_xaxes(range=[-reach, reach], rangemode="normal", zeroline=True, zerolinecolor=TEXT_COLOUR,
+                        zerolinewidth=2, title_text=f"{name} (gewichtetes Mittel der z-Werte)")  # fmt: skip
+    if compact:  # a phone: title and source wrapped for its width
+        rewrap_for_width(figure, PHONE_WIDTH)
     data = pd.DataFrame({
         f.level: frame["district"],
         header: shown,

@@ -175,6 +175,8 @@ def test_the_reader_sees_no_index_for_a_district_with_a_hidden_value(source, con
     # an editor with exact values sees all four
     exact = index_views(source, _filters(public=False), "01")[0]
     assert exact.table["Status-Index"].notna().all() and not exact.hidden.to_numpy().any()
+    low, high = exact.figure.layout.xaxis.range
+    assert low <= exact.table["Status-Index"].min() < 0 < exact.table["Status-Index"].max() <= high
     assert exact.table.set_index("Stadtteil").loc["Oberdorf", "Status-Index"] == round(
         _status(list(DISTRICTS), 2024)["01"], 1
     )
@@ -186,6 +188,7 @@ def test_a_single_stichtag_has_no_dynamics_and_a_wrong_key_is_reported(source, c
     configured.write_text(f'["{TOWN}".gewichte]\nsgb2_pct = 1\n', encoding="utf-8")
     (view,) = index_views(source, _filters(), "01")
     assert view.figure is None and "unbekannte Kennzahl „sgb2_pct“" in view.withheld
+    assert "fehlerhaft" in profile(source, _filters(), "01").charts[0].notes[2]
 
 
 def test_the_profile_page_shows_both_indices(town, configured, monkeypatch):  # noqa: F811
