@@ -38,8 +38,10 @@ ORGANISATION = Env("INTEGRATIONSMONITOR_ORGANISATION", "")  # publisher on the r
 LOGO = Env("INTEGRATIONSMONITOR_LOGO", "")  # PNG/JPEG on the report's title page
 LOG_LEVEL = Env("INTEGRATIONSMONITOR_LOG_LEVEL", "INFO")
 LOG_FORMAT = Env("INTEGRATIONSMONITOR_LOG_FORMAT", "text")  # or "json"
+#: TOML with the weights of a combined index per municipality (`index_weights`); none without it
+INDEX = Env("INTEGRATIONSMONITOR_INDEX", "data/gesamtindex.toml")
 
-ENVIRONMENT = (DB, THRESHOLD, MAX_UPLOAD, ORGANISATION, LOGO, LOG_LEVEL, LOG_FORMAT)
+ENVIRONMENT = (DB, THRESHOLD, MAX_UPLOAD, ORGANISATION, LOGO, LOG_LEVEL, LOG_FORMAT, INDEX)
 
 #: the sections of .streamlit/secrets.toml the app reads (through `secret_section`)
 SECRETS = ("editors", "editor_session", "auth", "editor_emails", "editor_groups", "legal")
@@ -73,6 +75,56 @@ def organisation() -> str:
 def logo() -> Path | None:
     text = _get(LOGO)
     return Path(text) if text else None
+
+
+def index_path() -> Path:
+    """The TOML with the index weights; a relative path is taken from the repository folder."""
+    path = Path(_get(INDEX))
+    return path if path.is_absolute() or INDEX.name in os.environ else REPO / path
+
+
+def index_weights(path: Path | None = None) -> dict[str, dict[str, float]]:
+    """The weights of the combined index per municipality: `{"Lünen": {"own_sgb2_pct": 2.0, …}}`,
+    empty where the file does not exist (no municipality has an index then).
+
+    The file has one table per municipality with a table `gewichte` of indicator keys and weights:
+
+        ["Lünen".gewichte]
+        own_sgb2_pct = 2
+        foreigner_share_pct = 1
+
+    Raises ValueError with every problem of the file in German (not TOML, no `gewichte`, a weight that
+    is not a positive number). Whether the keys exist is checked against the municipality's catalogue
+    (`indicators.composite_index.check_weights`), which only the app knows."""
+    import tomllib
+
+    path = path or index_path()
+    if not path.is_file():
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path.name}: keine gültige TOML-Datei ({error}).") from error
+    problems, out = [], {}
+    for municipality, section in raw.items():
+        weights = section.get("gewichte") if isinstance(section, dict) else None
+        if not isinstance(weights, dict) or not weights:
+            problems.append(
+                f"{path.name}, [{municipality}]: Tabelle „gewichte“ mit Kennzahl = Gewicht fehlt."
+            )
+            continue
+        out[municipality] = {}
+        for key, weight in weights.items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
+                problems.append(
+                    f"{path.name}, [{municipality}.gewichte]: das Gewicht von „{key}“ muss eine positive "
+                    f"Zahl sein, nicht {weight!r}."
+                )
+            else:
+                out[municipality][str(key)] = float(weight)
+    if problems:
+        raise ValueError(" ".join(problems))
+    return out
 
 
 def secret_section(section: str) -> dict:

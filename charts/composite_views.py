@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from charts.composite_figures import deviation_bars
+from charts.index_views import index_note
 from charts.protect import hidden_keys, notes_for
 from charts.reads import city_row, indicator_table
 from charts.summaries import deviation_summary
@@ -120,7 +121,7 @@ def deviations(
     notes = [
         NOTE_READING.format(place=place, municipality=f.municipality),
         NOTE_POINTS,
-        NOTE_NO_INDEX.format(municipality=f.municipality),
+        index_note(src, f) or NOTE_NO_INDEX.format(municipality=f.municipality),
     ]
     if secret.any():
         labels = ", ".join(frame.loc[secret, "label"])

@@ -25,6 +25,7 @@ from charts.frames import (
     profile_table,
     pyramid,
 )
+from charts.index_views import index_views
 from charts.population_figures import age_pyramid_chart, map_or_ranking, nationality_bar, ranking_highlight
 from charts.population_figures import time_series as time_series_figure
 from charts.protect import hidden_cells, hidden_keys, notes_for, public_mix, public_pyramid
@@ -410,6 +411,7 @@ def _profile(src: Source, f: Filters, district_id: str, compact: bool) -> Profil
     sentences = profile_sentences(place, row.to_dict(), f.municipality, city.to_dict(), hidden)
     composite = deviations(src, f, district_id, compact=compact)  # every share at once, first
     charts = [composite] if composite is not None else []
+    charts += index_views(src, f, district_id, compact=compact)  # only where weights are configured
     shares_offered = offered(SHARE_KEYS, definitions(src, f))  # the definitions of origin it delivers
     for key in shares_offered:
         notes = (

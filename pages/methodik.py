@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from charts.formatting import fmt_date
+from charts.index_views import method_text as index_method_text
 from charts.reads import own_catalogue
 from charts.region_views import METHOD as REGION_METHOD
 from charts.sentences import markdown_safe
@@ -91,6 +92,9 @@ for source in dict.fromkeys(i.source for i in catalogue.values()):
             if indicator.numerator:
                 st.markdown(f"**Zähler:** {indicator.numerator}  \n**Nenner:** {indicator.denominator}")
             st.caption(f"Hinweis: {indicator.caveat}")
+
+st.subheader("Gesamtindex: Status und Dynamik")  # issue 20
+st.markdown(markdown_safe(index_method_text(page.source, f)))
 
 st.subheader("Kommunen im Vergleich")  # issue 19
 st.markdown(REGION_METHOD)
