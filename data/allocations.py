@@ -30,15 +30,18 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem, rows_text
-from data.parsing import find_column, normalise_header, parse_count, parse_date, read_bytes, read_table
+from data.parsing import (
+    aliases,
+    find_column,
+    normalise_header,
+    parse_count,
+    parse_date,
+    read_bytes,
+    read_table,
+)
 from data.store import writing
 
 YEAR, MONTH, DAY = "year", "month", "day"
-
-
-def aliases(*names: str) -> set[str]:
-    """Header spellings, normalised as `find_column` compares them."""
-    return {normalise_header(n) for n in names}
 
 
 PERIOD_ALIASES = aliases("Zeitraum", "Periode", "Zeit", "Monat", "Jahr", "Zuweisungsdatum", "Datum", "period")

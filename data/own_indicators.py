@@ -41,6 +41,7 @@ import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem, rows_text
 from data.parsing import (
+    aliases,
     find_column,
     normalise_header,
     normalise_name,
@@ -74,7 +75,7 @@ META_FIELDS = {
     "caveat": ("Hinweis", False),
     "column": ("Spalte in der Datei", False),
 }
-VALUE_ALIASES = {normalise_header(n) for n in ("Anzahl", "Wert", "Fälle", "Personen", "value", "Zahl")}
+VALUE_ALIASES = aliases("Anzahl", "Wert", "Fälle", "Personen", "value", "Zahl")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 

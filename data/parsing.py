@@ -839,6 +839,11 @@ def parse_counts(
     return number.where(~bad & ~empty), problems
 
 
+def aliases(*names: str) -> set[str]:
+    """Header spellings, normalised as `find_column` compares them."""
+    return {normalise_header(n) for n in names}
+
+
 def find_column(columns: list[str], aliases: set[str]) -> str | None:
     """The first column whose normalised header is one of `aliases` (already normalised)."""
     for col in columns:

@@ -27,18 +27,13 @@ import numpy as np
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem, rows_text
-from data.parsing import find_column, normalise_header, normalise_name, read_bytes, read_table
+from data.parsing import aliases, find_column, normalise_header, normalise_name, read_bytes, read_table
 from data.population_levels import find_levels, match_key, per_value, tidy_name
 from data.population_rows import Columns, Levels, read_rows
 from data.store import STADTTEIL, Store, known_districts, writing
 
-
-def _aliases(*names: str) -> set[str]:
-    return {normalise_header(n) for n in names}
-
-
 # Header spellings seen in municipal exports, matched after normalise_header().
-KEY_ALIASES = _aliases(
+KEY_ALIASES = aliases(
     "Nr",
     "Nr.",
     "Schlüssel",
@@ -56,7 +51,7 @@ KEY_ALIASES = _aliases(
     "Amtlicher Gemeindeschlüssel",
     "Regionalschlüssel",
 )
-NAME_ALIASES = _aliases(
+NAME_ALIASES = aliases(
     "Stadtteil",
     "Stadtteile",
     "Stadtbezirk",
@@ -71,11 +66,11 @@ NAME_ALIASES = _aliases(
     "Gemeindename",
     "Gemeinden",
 )
-LEVEL_ALIASES = _aliases("Ebene", "Gebietsebene", "level")
-DATE_ALIASES = _aliases("Stichtag", "Datum", "reference_date")
-YEAR_ALIASES = _aliases("Jahr", "year")
+LEVEL_ALIASES = aliases("Ebene", "Gebietsebene", "level")
+DATE_ALIASES = aliases("Stichtag", "Datum", "reference_date")
+YEAR_ALIASES = aliases("Jahr", "year")
 COUNT_ALIASES = {
-    "population": _aliases(
+    "population": aliases(
         "Einwohner",
         "Einwohner:innen",
         "Einwohner*innen",
@@ -87,7 +82,7 @@ COUNT_ALIASES = {
         "Einwohnerzahl",
         "population",
     ),
-    "foreigners": _aliases(
+    "foreigners": aliases(
         "Ausländer",
         "Ausländer:innen",
         "Ausländer*innen",
@@ -96,7 +91,7 @@ COUNT_ALIASES = {
         "Auslaender",
         "foreigners",
     ),
-    "migration_background": _aliases(
+    "migration_background": aliases(
         "Migrationshintergrund",
         "Personen mit Migrationshintergrund",
         "mit Migrationshintergrund",
@@ -104,14 +99,14 @@ COUNT_ALIASES = {
         "Einwohner mit Migrationshintergrund",
         "migration_background",
     ),
-    "minors": _aliases("unter 18", "unter 18 Jahre", "Minderjährige", "minors"),
-    "minors_migration_background": _aliases(
+    "minors": aliases("unter 18", "unter 18 Jahre", "Minderjährige", "minors"),
+    "minors_migration_background": aliases(
         "unter 18 mit Migrationshintergrund",
         "Minderjährige mit Migrationshintergrund",
         "minors_migration_background",
     ),
     # a second definition (Statistisches Bundesamt, IT.NRW), stored beside Migrationshintergrund, never in it
-    "immigration_history": _aliases(
+    "immigration_history": aliases(
         "Einwanderungsgeschichte",
         "mit Einwanderungsgeschichte",
         "Personen mit Einwanderungsgeschichte",
@@ -120,15 +115,15 @@ COUNT_ALIASES = {
         "immigration_history",
     ),
 }
-TOTAL_NAMES = _aliases("Gesamt", "Insgesamt", "Summe", "Gesamtstadt", "Stadt insgesamt", "Total")
-TOTAL_LEVELS = _aliases("Stadt", "Gemeinde", "Kommune", "Gesamtstadt")
-UPPER_LEVELS = _aliases("Stadtbezirk", "Bezirk", "Ortsbezirk", "Stadtbezirke", "Kreis")
-BOTTOM_LEVELS = _aliases("Stadtteil", "Stadtteile", "Ortsteil", "statistischer Bezirk", "Gemeinde")
+TOTAL_NAMES = aliases("Gesamt", "Insgesamt", "Summe", "Gesamtstadt", "Stadt insgesamt", "Total")
+TOTAL_LEVELS = aliases("Stadt", "Gemeinde", "Kommune", "Gesamtstadt")
+UPPER_LEVELS = aliases("Stadtbezirk", "Bezirk", "Ortsbezirk", "Stadtbezirke", "Kreis")
+BOTTOM_LEVELS = aliases("Stadtteil", "Stadtteile", "Ortsteil", "statistischer Bezirk", "Gemeinde")
 STADTBEZIRK = "Stadtbezirk"
 GEMEINDE = "Gemeinde"
 # long tables: the measure's name in one column, the number in another
-MEASURE_ALIASES = _aliases("zeile", "Merkmal", "Kennzahl", "Indikator", "Merkmalsausprägung", "measure")
-VALUE_ALIASES = _aliases("zahl", "Wert", "Anzahl", "value", "Personen")
+MEASURE_ALIASES = aliases("zeile", "Merkmal", "Kennzahl", "Indikator", "Merkmalsausprägung", "measure")
+VALUE_ALIASES = aliases("zahl", "Wert", "Anzahl", "value", "Personen")
 # a published total may miss the sum of the Stadtteile by persons not assignable to one (or by
 # rounding and secrecy); beyond this share of the total the file is refused as inconsistent
 TOTAL_TOLERANCE = 0.02
@@ -155,7 +150,7 @@ KNOWN_HEADERS = (
     | YEAR_ALIASES
     | set().union(*COUNT_ALIASES.values())
     | MEASURE_ALIASES
-    | _aliases("zahl", "Wert", "value")
+    | aliases("zahl", "Wert", "value")
 )
 
 

@@ -25,7 +25,14 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import DataImportError, ImportReport, Problem, rows_text
-from data.parsing import find_column, normalise_header, parse_counts, parse_date, read_bytes, read_table
+from data.parsing import (
+    aliases,
+    find_column,
+    parse_counts,
+    parse_date,
+    read_bytes,
+    read_table,
+)
 from data.population import COUNT_ALIASES, DATE_ALIASES, YEAR_ALIASES
 from data.store import writing
 
@@ -37,11 +44,7 @@ COUNTS = ("population", "foreigners", "migration_background")
 KREIS_TOLERANCE = 0.0
 
 
-def _aliases(*names: str) -> set[str]:
-    return {normalise_header(n) for n in names}
-
-
-KEY_ALIASES = _aliases(
+KEY_ALIASES = aliases(
     "AGS",
     "Amtlicher Gemeindeschlüssel",
     "Gemeindeschlüssel",
@@ -54,7 +57,7 @@ KEY_ALIASES = _aliases(
     "Code",
     "ags",
 )
-NAME_ALIASES = _aliases(
+NAME_ALIASES = aliases(
     "Gemeinde",
     "Gemeinden",
     "Gemeindename",
@@ -68,11 +71,11 @@ NAME_ALIASES = _aliases(
     "GEN",
 )
 FIELD_ALIASES = {
-    "population": COUNT_ALIASES["population"] | _aliases("Insgesamt", "Bevölkerung insgesamt"),
+    "population": COUNT_ALIASES["population"] | aliases("Insgesamt", "Bevölkerung insgesamt"),
     "foreigners": COUNT_ALIASES["foreigners"],
     "migration_background": COUNT_ALIASES["migration_background"],
 }
-GERMAN_ALIASES = _aliases("Deutsche")
+GERMAN_ALIASES = aliases("Deutsche")
 KNOWN = KEY_ALIASES | NAME_ALIASES | DATE_ALIASES | YEAR_ALIASES | GERMAN_ALIASES
 KNOWN |= set().union(*FIELD_ALIASES.values())
 LABELS = {"population": "Einwohner:innen", "foreigners": "Ausländer:innen", "migration_background": "MH"}

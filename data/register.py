@@ -24,6 +24,7 @@ from data.demo import AGE_GROUPS, GERMANY, population_totals
 from data.errors import DataImportError, ImportReport, Problem, rows_text
 from data.parsing import (
     MAX_FILE_BYTES,
+    aliases,
     decode_text,
     find_column,
     normalise_header,
@@ -35,20 +36,16 @@ from data.store import known_districts, writing
 MAX_REGISTER_BYTES = 8 * MAX_FILE_BYTES  # a city's extract: ~1 million rows
 
 
-def _aliases(*names: str) -> set[str]:
-    return {normalise_header(n) for n in names}
-
-
 COLUMNS = {
-    "district": _aliases("Stadtteil", "Stadtteil-Nr", "Stadtteilnummer", "Bezirk", "Ortsteil"),
-    "nationality": _aliases("Staatsangehörigkeit", "Staatsangehoerigkeit", "Nationalität", "Staatsang"),
-    "second_nationality": _aliases("Zweite Staatsangehörigkeit", "weitere Staatsangehörigkeit", "Staatsang2"),
-    "birth": _aliases("Geburtsjahr", "Geburtsdatum", "Jahrgang"),
-    "age": _aliases("Alter"),
-    "sex": _aliases("Geschlecht", "Sex"),
-    "migration": _aliases("Migrationshintergrund", "MH"),
+    "district": aliases("Stadtteil", "Stadtteil-Nr", "Stadtteilnummer", "Bezirk", "Ortsteil"),
+    "nationality": aliases("Staatsangehörigkeit", "Staatsangehoerigkeit", "Nationalität", "Staatsang"),
+    "second_nationality": aliases("Zweite Staatsangehörigkeit", "weitere Staatsangehörigkeit", "Staatsang2"),
+    "birth": aliases("Geburtsjahr", "Geburtsdatum", "Jahrgang"),
+    "age": aliases("Alter"),
+    "sex": aliases("Geschlecht", "Sex"),
+    "migration": aliases("Migrationshintergrund", "MH"),
 }
-GERMAN = _aliases("deutsch", "Deutschland", "DE", "D", "DEU", "000")
+GERMAN = aliases("deutsch", "Deutschland", "DE", "D", "DEU", "000")
 SEX = {
     "m": "m",
     "maennlich": "m",
@@ -60,8 +57,8 @@ SEX = {
     "x": "d",
     "o": "d",
 }
-YES = _aliases("ja", "j", "1", "true", "mit", "x")
-NO = _aliases("nein", "n", "0", "false", "ohne", "")
+YES = aliases("ja", "j", "1", "true", "mit", "x")
+NO = aliases("nein", "n", "0", "false", "ohne", "")
 AGE_BOUNDS = [0, 6, 18, 25, 45, 65, 80]  # lower bounds of AGE_GROUPS
 
 
